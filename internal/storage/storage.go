@@ -35,7 +35,9 @@ var (
 // It wraps ErrConflict.
 type ClaimError struct{ Keys []string }
 
-func (e *ClaimError) Error() string { return "storage: claimed keys already exist: " + joinKeys(e.Keys) }
+func (e *ClaimError) Error() string {
+	return "storage: claimed keys already exist: " + joinKeys(e.Keys)
+}
 
 // Unwrap makes errors.Is(err, ErrConflict) true.
 func (e *ClaimError) Unwrap() error { return ErrConflict }

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/navarch/navarch/internal/server"
+)
+
+// Server is `navarch server`.
+func Server() *cobra.Command {
+	opts := server.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane (API server on etcd)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signalContext()
+			defer stop()
+			s, err := server.Start(ctx, opts, slog.Default())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "navarch is ready. To use it:\n  export KUBECONFIG=%s\n  kubectl get namespaces\n", s.Kubeconfig)
+			<-ctx.Done()
+			slog.Info("shutting down")
+			s.Stop()
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.DataDir, "data-dir", opts.DataDir, "directory for etcd data, certificates and the admin kubeconfig")
+	f.StringVar(&opts.BindAddress, "bind-address", opts.BindAddress, "address to serve HTTPS on")
+	f.IntVar(&opts.Port, "secure-port", opts.Port, "port to serve HTTPS on")
+	f.StringSliceVar(&opts.EtcdServers, "etcd-servers", nil, "external etcd endpoints (https://a:2379,...); empty runs an embedded etcd")
+	f.StringVar(&opts.EtcdCAFile, "etcd-cafile", "", "CA bundle to verify the external etcd servers")
+	f.StringVar(&opts.EtcdCertFile, "etcd-certfile", "", "client certificate for the external etcd")
+	f.StringVar(&opts.EtcdKeyFile, "etcd-keyfile", "", "client key for the external etcd")
+	f.StringVar(&opts.ServiceClusterIPRange, "service-cluster-ip-range", opts.ServiceClusterIPRange, "CIDR from which Service cluster IPs are allocated")
+	f.StringVar(&opts.NodePortRange, "service-node-port-range", opts.NodePortRange, "port range reserved for NodePort Services")
+	f.DurationVar(&opts.CompactionInterval, "etcd-compaction-interval", opts.CompactionInterval, "how often etcd history is compacted")
+	return cmd
+}
