@@ -11,7 +11,7 @@ import (
 
 func main() {
 	root := cli.Root()
-	root.AddCommand(cli.Server(), cli.Version())
+	root.AddCommand(cli.Server(), cli.Version(), cli.Bench())
 	if err := root.Execute(); err != nil {
 		os.Exit(1)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,9 @@ type Config struct {
 	Version version.Info
 	// Logger is carried in every request context.
 	Logger *slog.Logger
+	// Profiling serves /debug/pprof (behind authentication), as upstream's
+	// --profiling does.
+	Profiling bool
 	// MinWatchTimeout is the shortest server-chosen watch timeout; watches
 	// last between it and twice it unless the client asks (default 30m).
 	MinWatchTimeout time.Duration
@@ -59,6 +63,13 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("/readyz", s.readyz)
 	s.mux.HandleFunc("/version", s.version)
 	s.mux.Handle("/metrics", s.metrics.handler())
+	if cfg.Profiling {
+		s.mux.HandleFunc("/debug/pprof/", pprof.Index)
+		s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		s.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		s.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		s.mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	}
 	if cfg.OpenAPI != nil {
 		s.mux.Handle("/openapi/", cfg.OpenAPI)
 	}

@@ -41,5 +41,6 @@ func Server() *cobra.Command {
 	f.StringVar(&opts.ServiceClusterIPRange, "service-cluster-ip-range", opts.ServiceClusterIPRange, "CIDR from which Service cluster IPs are allocated")
 	f.StringVar(&opts.NodePortRange, "service-node-port-range", opts.NodePortRange, "port range reserved for NodePort Services")
 	f.DurationVar(&opts.CompactionInterval, "etcd-compaction-interval", opts.CompactionInterval, "how often etcd history is compacted")
+	f.BoolVar(&opts.Profiling, "profiling", opts.Profiling, "serve /debug/pprof to authenticated clients")
 	return cmd
 }

@@ -21,7 +21,7 @@ type Options struct {
 	Port        int
 	// EtcdServers selects an external etcd cluster instead of the
 	// embedded one; the TLS files authenticate to it.
-	EtcdServers                        []string
+	EtcdServers                           []string
 	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
 	// ServiceClusterIPRange is the CIDR Service cluster IPs come from.
 	ServiceClusterIPRange string
@@ -29,6 +29,8 @@ type Options struct {
 	NodePortRange string
 	// CompactionInterval is how often old etcd history is compacted.
 	CompactionInterval time.Duration
+	// Profiling enables /debug/pprof.
+	Profiling bool
 }
 
 // DefaultOptions returns the upstream-like defaults.
@@ -40,6 +42,7 @@ func DefaultOptions() Options {
 		ServiceClusterIPRange: "10.96.0.0/12",
 		NodePortRange:         "30000-32767",
 		CompactionInterval:    5 * time.Minute,
+		Profiling:             true,
 	}
 }
 

@@ -176,7 +176,7 @@ func (s *Server) setupAPI() error {
 	}
 	s.api = apiserver.New(apiserver.Config{
 		Stores: s.stores, Discovery: discovery.New(resources), OpenAPI: openapi.New(resources, version.Kubernetes),
-		Version: version.Info(), Logger: s.log,
+		Version: version.Info(), Logger: s.log, Profiling: s.opts.Profiling,
 	})
 	return nil
 }

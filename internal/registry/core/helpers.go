@@ -1,7 +1,10 @@
 package core
 
 import (
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,4 +69,14 @@ func itoa32(v int32) string { return strconv.FormatInt(int64(v), 10) }
 // validateSelector checks a metav1 label selector with default options.
 func validateSelector(s *metav1.LabelSelector, p *field.Path) field.ErrorList {
 	return metav1validation.ValidateLabelSelector(s, metav1validation.LabelSelectorValidationOptions{}, p)
+}
+
+// legacyNameField is the "name" field selector that upstream still serves
+// for a few resources (a duplicate of metadata.name kept for old clients).
+func legacyNameField(obj runtime.Object) fields.Set {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil
+	}
+	return fields.Set{"name": m.GetName()}
 }

@@ -22,7 +22,10 @@ func namespaceResource() *registry.Resource {
 		NewList:    func() runtime.Object { return &corev1.NamespaceList{} },
 		Strategy:   namespaceStrategy{},
 		Fields: func(obj runtime.Object) fields.Set {
-			return fields.Set{"status.phase": string(obj.(*corev1.Namespace).Status.Phase)}
+			ns := obj.(*corev1.Namespace)
+			// "name" duplicates metadata.name; upstream keeps it for old
+			// clients.
+			return fields.Set{"status.phase": string(ns.Status.Phase), "name": ns.Name}
 		},
 		HasStatus:    true,
 		Subresources: []string{"finalize"},

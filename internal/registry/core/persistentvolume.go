@@ -32,6 +32,7 @@ func persistentVolumeResource() *registry.Resource {
 		New:        func() runtime.Object { return &corev1.PersistentVolume{} },
 		NewList:    func() runtime.Object { return &corev1.PersistentVolumeList{} },
 		Strategy:   pvStrategy{},
+		Fields:     legacyNameField,
 		HasStatus:  true,
 	}
 }

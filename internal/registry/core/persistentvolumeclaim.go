@@ -26,6 +26,7 @@ func persistentVolumeClaimResource() *registry.Resource {
 		New:       func() runtime.Object { return &corev1.PersistentVolumeClaim{} },
 		NewList:   func() runtime.Object { return &corev1.PersistentVolumeClaimList{} },
 		Strategy:  pvcStrategy{},
+		Fields:    legacyNameField,
 		HasStatus: true,
 	}
 }

@@ -146,6 +146,10 @@ func maskMutablePodSpec(spec, old *corev1.PodSpec) *corev1.PodSpec {
 	maskImages(m.InitContainers, old.InitContainers)
 	m.ActiveDeadlineSeconds = old.ActiveDeadlineSeconds
 	m.Tolerations = old.Tolerations
+	// Scheduling gates may only be removed.
+	if isSubset(m.SchedulingGates, old.SchedulingGates) {
+		m.SchedulingGates = old.SchedulingGates
+	}
 	if g := old.TerminationGracePeriodSeconds; g != nil && *g < 0 {
 		m.TerminationGracePeriodSeconds = g
 	}
@@ -218,4 +222,13 @@ func (podStrategy) ValidateStatusUpdate(_ context.Context, obj, old runtime.Obje
 	}
 	errs = append(errs, validatePodIPs(&p.Status, field.NewPath("status"))...)
 	return errs
+}
+
+func isSubset(gates, old []corev1.PodSchedulingGate) bool {
+	for _, g := range gates {
+		if !contains(old, g) {
+			return false
+		}
+	}
+	return true
 }

@@ -111,6 +111,7 @@ func TestPodValidateUpdate(t *testing.T) {
 			p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: "x", Operator: corev1.TolerationOpExists})
 		}, nil},
 		{"deadline set", func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr(int64(10)) }, nil},
+		{"scheduling gate removed", func(p *corev1.Pod) { p.Spec.SchedulingGates = nil }, nil},
 		{"restart policy change", func(p *corev1.Pod) { p.Spec.RestartPolicy = corev1.RestartPolicyNever },
 			[]wantErr{{"spec", field.ErrorTypeForbidden}}},
 		{"toleration removed", func(p *corev1.Pod) { p.Spec.Tolerations = p.Spec.Tolerations[:1] },
@@ -119,6 +120,7 @@ func TestPodValidateUpdate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			old := newPod()
+			old.Spec.SchedulingGates = []corev1.PodSchedulingGate{{Name: "example.com/gate"}}
 			createPod(old)
 			p := old.DeepCopy()
 			tc.mutate(p)

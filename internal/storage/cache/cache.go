@@ -1,9 +1,9 @@
 package cache
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -67,7 +67,7 @@ type Cache struct {
 	log    *slog.Logger
 
 	mu     sync.RWMutex
-	items  map[string]*Entry
+	items  *index
 	rev    int64
 	window *window
 	// revCh is closed (and replaced) whenever rev advances, waking WaitRev.
@@ -90,7 +90,7 @@ func New(s storage.Interface, prefix string, decode DecodeFunc, opts Options) *C
 		decode:   decode,
 		opts:     opts,
 		log:      opts.Logger.With("prefix", prefix),
-		items:    map[string]*Entry{},
+		items:    newIndex(map[string]*Entry{}),
 		window:   newWindow(opts.EventWindow),
 		revCh:    make(chan struct{}),
 		watchers: map[*Watcher]struct{}{},
@@ -112,9 +112,9 @@ func (c *Cache) Revision() int64 {
 func (c *Cache) Get(key string) (*Entry, int64, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	e, ok := c.items[key]
-	if !ok {
-		return nil, c.rev, storage.ErrNotFound
+	e := c.items.get(key)
+	if e == nil {
+		return nil, c.rev, fmt.Errorf("cache %s: %w", key, storage.ErrNotFound)
 	}
 	return e, c.rev, nil
 }
@@ -123,38 +123,24 @@ func (c *Cache) Get(key string) (*Entry, int64, error) {
 // and the revision they were read at.
 func (c *Cache) List(prefix string, pred Predicate) ([]*Entry, int64) {
 	c.mu.RLock()
-	out := c.collect(prefix, pred)
-	rev := c.rev
-	c.mu.RUnlock()
-	// Sorting outside the lock keeps writers from waiting on it.
-	sortByKey(out)
-	return out, rev
+	defer c.mu.RUnlock()
+	return c.collect(prefix, pred), c.rev
 }
 
-// collect returns the matching entries unsorted. Caller holds mu.
+// collect returns a new slice of the matching entries in key order. Caller
+// holds mu.
 func (c *Cache) collect(prefix string, pred Predicate) []*Entry {
-	all := pred.Empty()
-	out := make([]*Entry, 0, c.sizeHint(all))
-	for k, e := range c.items {
-		if !strings.HasPrefix(k, prefix) {
-			continue
-		}
-		if all || pred.Matches(e) {
+	in := c.items.withPrefix(prefix)
+	if pred.Empty() {
+		return slices.Clone(in)
+	}
+	var out []*Entry
+	for _, e := range in {
+		if pred.Matches(e) {
 			out = append(out, e)
 		}
 	}
 	return out
-}
-
-func (c *Cache) sizeHint(all bool) int {
-	if all {
-		return len(c.items)
-	}
-	return 16
-}
-
-func sortByKey(es []*Entry) {
-	slices.SortFunc(es, func(a, b *Entry) int { return strings.Compare(a.Key, b.Key) })
 }
 
 // setRevLocked advances the revision and wakes revision waiters. Caller

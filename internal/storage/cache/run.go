@@ -60,7 +60,7 @@ func (c *Cache) relist(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
-	c.items = items
+	c.items = newIndex(items)
 	c.window.reset(rev)
 	c.setRevLocked(rev)
 	c.terminateAll(false)
@@ -118,14 +118,14 @@ func (c *Cache) apply(ev storage.Event) {
 		return
 	}
 	if ev.Type == storage.EventDelete {
-		delete(c.items, ev.Key)
+		c.items.remove(ev.Key)
 	}
 	c.setRevLocked(ev.Revision)
 	if ch == nil {
 		return
 	}
 	if ch.typ != watch.Deleted {
-		c.items[ev.Key] = ch.cur
+		c.items.put(ch.cur)
 	}
 	c.window.add(ch)
 	c.dispatch(ch)
@@ -139,7 +139,7 @@ func (c *Cache) prepare(ev storage.Event) *change {
 		return nil
 	}
 	c.mu.RLock()
-	prev := c.items[ev.Key]
+	prev := c.items.get(ev.Key)
 	c.mu.RUnlock()
 	if ev.Type == storage.EventPut {
 		return c.prepPut(ev, prev)

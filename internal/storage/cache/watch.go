@@ -212,7 +212,6 @@ func (c *Cache) sendBookmarks() {
 func (w *Watcher) forward(ctx context.Context, st start) {
 	defer close(w.out)
 	defer w.Stop()
-	sortByKey(st.snapshot)
 	for _, e := range st.snapshot {
 		if !w.send(ctx, Event{Type: watch.Added, Entry: e, Rev: e.Rev}) {
 			return

@@ -309,3 +309,30 @@ func TestStopAndContextEndWatch(t *testing.T) {
 		t.Errorf("%d watchers still registered", n)
 	}
 }
+
+func TestDirectWatchBookmarks(t *testing.T) {
+	f := newFakeStore()
+	c := startCache(t, f, "/cm/", Options{EventWindow: 1, BookmarkInterval: 10 * time.Millisecond})
+	from := f.put("/cm/a", cm("a", nil), false)
+	f.put("/cm/b", cm("b", nil), false)
+	last := f.del("/cm/a", false)
+	waitRev(t, c, last)
+	w := watchT(t, c, "/cm/", Predicate{}, WatchOptions{AfterRev: from, Bookmarks: true})
+	var got []string
+	for {
+		ev := next(t, w)
+		if ev.Type == watch.Bookmark {
+			if ev.Rev > last || ev.Rev < from {
+				t.Fatalf("bookmark at %d outside [%d, %d]", ev.Rev, from, last)
+			}
+			if ev.Rev == last {
+				break
+			}
+			continue
+		}
+		got = append(got, string(ev.Type)+" "+ev.Entry.Key)
+	}
+	if want := []string{"ADDED /cm/b", "DELETED /cm/a"}; !equal(got, want) {
+		t.Errorf("events before bookmark = %v, want %v", got, want)
+	}
+}

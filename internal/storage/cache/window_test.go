@@ -68,3 +68,41 @@ func TestEntryMemo(t *testing.T) {
 		t.Errorf("Memo error = %v, want boom", err)
 	}
 }
+
+func TestIndex(t *testing.T) {
+	tests := []struct {
+		name   string
+		ops    []string // "+key" puts, "-key" removes
+		prefix string
+		want   []string
+	}{
+		{"empty", nil, "/a/", []string{}},
+		{"insert out of order", []string{"+/a/c", "+/a/a", "+/b/x", "+/a/b"}, "/a/", []string{"/a/a", "/a/b", "/a/c"}},
+		{"prefix is not a namespace of longer names", []string{"+/a/x", "+/ab/y", "+/a0"}, "/a/", []string{"/a/x"}},
+		{"update keeps one copy", []string{"+/a/a", "+/a/a", "+/a/b"}, "/a/", []string{"/a/a", "/a/b"}},
+		{"remove", []string{"+/a/a", "+/a/b", "+/a/c", "-/a/b", "-/a/zz"}, "/a/", []string{"/a/a", "/a/c"}},
+		{"all", []string{"+/b", "+/a"}, "", []string{"/a", "/b"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ix := newIndex(map[string]*Entry{"/z/seed": {Key: "/z/seed"}})
+			for _, op := range tc.ops {
+				if op[0] == '+' {
+					ix.put(&Entry{Key: op[1:]})
+				} else {
+					ix.remove(op[1:])
+				}
+			}
+			got := keys(ix.withPrefix(tc.prefix))
+			if tc.prefix == "" {
+				got = got[:len(got)-1] // drop the seed
+			}
+			if !equal(got, tc.want) {
+				t.Errorf("withPrefix(%q) = %v, want %v", tc.prefix, got, tc.want)
+			}
+			if len(ix.byKey) != ix.len() {
+				t.Errorf("map has %d keys, order %d", len(ix.byKey), ix.len())
+			}
+		})
+	}
+}

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// appManifest is a small application: Deployment, NodePort Service,
+// ConfigMap and Secret. Secret uses data rather than stringData, since
+// stringData is never stored and would make every apply "configured".
+const appManifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web, tier: front}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports:
+        - containerPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 8080
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data:
+  greeting: hello
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: sec
+data:
+  password: aHVudGVyMg==
+`
+
+func TestApply(t *testing.T) {
+	requireServer(t)
+	t.Parallel()
+	ns := newNamespace(t, "apply")
+	get := func(t *testing.T, obj, path string) string {
+		t.Helper()
+		return kubectl(t, "-n", ns, "get", obj, "-o", "jsonpath="+path)
+	}
+	steps := []struct {
+		name     string
+		args     []string
+		manifest string
+		want     []string
+		gen      string // deployment generation afterwards
+	}{
+		{"create", []string{"create", "-f", "-"}, appManifest,
+			[]string{"deployment.apps/web created", "service/web created", "configmap/cfg created", "secret/sec created"}, "1"},
+		// The first apply only adds the last-applied annotation: metadata,
+		// so the generation must not move.
+		{"first apply", []string{"apply", "-f", "-"}, appManifest,
+			[]string{"deployment.apps/web configured", "service/web configured", "configmap/cfg configured", "secret/sec configured"}, "1"},
+		{"second apply", []string{"apply", "-f", "-"}, appManifest,
+			[]string{"deployment.apps/web unchanged", "service/web unchanged", "configmap/cfg unchanged", "secret/sec unchanged"}, "1"},
+		{"spec change", []string{"apply", "-f", "-"}, strings.Replace(appManifest, "nginx:1.25", "nginx:1.26", 1),
+			[]string{"deployment.apps/web configured", "service/web unchanged", "configmap/cfg unchanged", "secret/sec unchanged"}, "2"},
+		{"label change", []string{"apply", "-f", "-"},
+			strings.Replace(strings.Replace(appManifest, "nginx:1.25", "nginx:1.26", 1), "tier: front", "tier: back", 1),
+			[]string{"deployment.apps/web configured", "service/web unchanged", "configmap/cfg unchanged", "secret/sec unchanged"}, "2"},
+		{"data change", []string{"apply", "-f", "-"},
+			strings.Replace(strings.Replace(strings.Replace(appManifest, "nginx:1.25", "nginx:1.26", 1), "tier: front", "tier: back", 1), "greeting: hello", "greeting: bye", 1),
+			[]string{"deployment.apps/web unchanged", "service/web unchanged", "configmap/cfg configured", "secret/sec unchanged"}, "2"},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			out := kubectlIn(t, st.manifest, append([]string{"-n", ns}, st.args...)...)
+			if got := nonEmptyLines(out); strings.Join(got, "\n") != strings.Join(st.want, "\n") {
+				t.Errorf("output:\n%s\nwant:\n%s", out, strings.Join(st.want, "\n"))
+			}
+			if got := get(t, "deployment/web", "{.metadata.generation}"); got != st.gen {
+				t.Errorf("deployment generation = %s, want %s", got, st.gen)
+			}
+		})
+	}
+	checks := []struct{ obj, path, want string }{
+		{"deployment/web", "{.spec.template.spec.containers[0].image}", "nginx:1.26"},
+		{"deployment/web", "{.metadata.labels.tier}", "back"},
+		{"deployment/web", "{.spec.strategy.type}", "RollingUpdate"}, // defaulted
+		{"service/web", "{.spec.type}", "NodePort"},
+		{"service/web", "{.spec.ports[0].targetPort}", "8080"},
+		{"service/web", "{.spec.ports[0].protocol}", "TCP"},
+		{"configmap/cfg", "{.data.greeting}", "bye"},
+		{"secret/sec", "{.data.password}", "aHVudGVyMg=="},
+		{"secret/sec", "{.type}", "Opaque"},
+	}
+	for _, c := range checks {
+		if got := get(t, c.obj, c.path); got != c.want {
+			t.Errorf("%s %s = %q, want %q", c.obj, c.path, got, c.want)
+		}
+	}
+	if got := get(t, "service/web", "{.spec.ports[0].nodePort}"); len(got) != 5 || got < "30000" || got > "32767" {
+		t.Errorf("nodePort = %q, want one in 30000-32767", got)
+	}
+}
