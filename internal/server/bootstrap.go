@@ -91,4 +91,3 @@ func (s *Server) checkNamespace(ctx context.Context, name string, gr schema.Grou
 	}
 	return nil
 }
-
