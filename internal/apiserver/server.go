@@ -6,9 +6,11 @@ package apiserver
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -89,6 +91,7 @@ func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := withLogger(r.Context(), s.cfg.Logger)
+		defer recoverPanic(w, r)
 		s.mux.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -184,3 +187,17 @@ func (s *statusRecorder) Flush() {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// recoverPanic turns a handler panic into a 500 Status, so that one bad
+// request costs the client an error rather than the connection.
+func recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil || v == http.ErrAbortHandler {
+		if v != nil {
+			panic(v)
+		}
+		return
+	}
+	loggerFrom(r.Context()).Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+	writeError(w, r, fmt.Errorf("internal error: %v", v))
+}

@@ -148,8 +148,8 @@ func TestSelectorImmutable(t *testing.T) {
 	tmpl := template()
 	tmpl.Labels["tier"] = "x"
 	cases := []struct {
-		name     string
-		strategy registry.Strategy
+		name         string
+		strategy     registry.Strategy
 		old, updated runtime.Object
 	}{
 		{"deployment", DeploymentStrategy{},
@@ -286,5 +286,60 @@ func TestResources(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("missing resources: %v", want)
+	}
+}
+
+func TestDeploymentAnnotationBumpsGeneration(t *testing.T) {
+	old := &appsv1.Deployment{ObjectMeta: meta()}
+	old.Generation = 3
+	cases := []struct {
+		name        string
+		annotations map[string]string
+		want        int64
+	}{
+		{"unchanged", nil, 3},
+		{"changed", map[string]string{"kubernetes.io/change-cause": "x"}, 4},
+	}
+	for _, tc := range cases {
+		d := old.DeepCopy()
+		d.Annotations = tc.annotations
+		DeploymentStrategy{}.PrepareForUpdate(ctx, d, old)
+		if d.Generation != tc.want {
+			t.Errorf("%s: generation = %d, want %d", tc.name, d.Generation, tc.want)
+		}
+	}
+}
+
+func TestStatusValidation(t *testing.T) {
+	cases := []struct {
+		name     string
+		strategy registry.StatusValidator
+		obj      runtime.Object
+		path     string
+	}{
+		{"deployment negative", DeploymentStrategy{}, &appsv1.Deployment{ObjectMeta: meta(),
+			Status: appsv1.DeploymentStatus{Replicas: -1}}, "status.replicas"},
+		{"deployment available > ready", DeploymentStrategy{}, &appsv1.Deployment{ObjectMeta: meta(),
+			Status: appsv1.DeploymentStatus{Replicas: 3, ReadyReplicas: 1, AvailableReplicas: 2}}, "status.availableReplicas"},
+		{"statefulset current > replicas", StatefulSetStrategy{}, &appsv1.StatefulSet{ObjectMeta: meta(),
+			Status: appsv1.StatefulSetStatus{Replicas: 1, CurrentReplicas: 2}}, "status.currentReplicas"},
+		{"deployment valid", DeploymentStrategy{}, &appsv1.Deployment{ObjectMeta: meta(),
+			Status: appsv1.DeploymentStatus{Replicas: 3, ReadyReplicas: 2, AvailableReplicas: 2}}, ""},
+		{"daemonset negative", DaemonSetStrategy{}, &appsv1.DaemonSet{ObjectMeta: meta(),
+			Status: appsv1.DaemonSetStatus{NumberReady: -1}}, "status.numberReady"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := tc.strategy.ValidateStatusUpdate(ctx, tc.obj, tc.obj.DeepCopyObject())
+			if tc.path == "" {
+				if len(errs) != 0 {
+					t.Errorf("valid status rejected: %v", errs)
+				}
+				return
+			}
+			if len(errs) == 0 || errs[0].Field != tc.path {
+				t.Errorf("want an error at %s first, got %v", tc.path, errs)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -45,6 +46,17 @@ func (DeploymentStrategy) Default(obj runtime.Object) {
 	}
 	if d.Spec.ProgressDeadlineSeconds == nil {
 		d.Spec.ProgressDeadlineSeconds = int32Ptr(600)
+	}
+}
+
+// PrepareForUpdate bumps the generation when annotations change, as
+// upstream does, because the controller copies them to the ReplicaSet and
+// so they start a rollout like a spec change. (The store bumps it for
+// spec changes.)
+func (DeploymentStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
+	d, o := obj.(*appsv1.Deployment), old.(*appsv1.Deployment)
+	if !apiequality.Semantic.DeepEqual(d.Annotations, o.Annotations) {
+		d.Generation = o.Generation + 1
 	}
 }
 

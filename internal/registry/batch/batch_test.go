@@ -88,6 +88,13 @@ func TestJobGeneratedSelector(t *testing.T) {
 			t.Errorf("label %s: template %q job %q", k, j.Spec.Template.Labels[k], j.Labels[k])
 		}
 	}
+	foreign := newJob()
+	foreign.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}}
+	foreign.Spec.Template.Labels = map[string]string{"app": "x", "job-name": "other"}
+	errs := create(JobStrategy{}, foreign)
+	if !hasError(errs, field.ErrorTypeInvalid, "spec.selector") || !hasError(errs, field.ErrorTypeInvalid, "spec.template.metadata.labels[job-name]") {
+		t.Errorf("foreign selector accepted: %v", errs)
+	}
 	manual := newJob()
 	manual.Spec.ManualSelector = boolPtr(true)
 	if errs := create(JobStrategy{}, manual); !hasError(errs, field.ErrorTypeRequired, "spec.selector") {
@@ -132,6 +139,18 @@ func TestJobValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestJobRestartPolicyMessage(t *testing.T) {
+	j := newJob()
+	j.Spec.Template.Spec.RestartPolicy = ""
+	want := `spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"`
+	for _, e := range create(JobStrategy{}, j) {
+		if e.Error() == want {
+			return
+		}
+	}
+	t.Errorf("no error reads %q", want)
 }
 
 func TestJobUpdate(t *testing.T) {
@@ -218,7 +237,9 @@ func TestCronJobValidate(t *testing.T) {
 		{"local time zone", func(c *batchv1.CronJob) { tz := "Local"; c.Spec.TimeZone = &tz }, field.ErrorTypeInvalid, "spec.timeZone"},
 		{"bad policy", func(c *batchv1.CronJob) { c.Spec.ConcurrencyPolicy = "Sometimes" }, field.ErrorTypeNotSupported, "spec.concurrencyPolicy"},
 		{"long name", func(c *batchv1.CronJob) { c.Name = "a123456789012345678901234567890123456789012345678901234" }, field.ErrorTypeInvalid, "metadata.name"},
-		{"restart always", func(c *batchv1.CronJob) { c.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways },
+		{"restart always", func(c *batchv1.CronJob) {
+			c.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+		},
 			field.ErrorTypeNotSupported, "spec.jobTemplate.spec.template.spec.restartPolicy"},
 		{"negative history", func(c *batchv1.CronJob) { c.Spec.FailedJobsHistoryLimit = int32Ptr(-1) },
 			field.ErrorTypeInvalid, "spec.failedJobsHistoryLimit"},

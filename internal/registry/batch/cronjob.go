@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	// Embedded zone data, so timeZone validates the same on hosts without
+	// /usr/share/zoneinfo (e.g. distroless images) as the controller runs.
+	_ "time/tzdata"
 
 	batchv1 "k8s.io/api/batch/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 
@@ -105,6 +106,9 @@ func (JobStrategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	}
 }
 
+// generateSelector fills in the uid-based selector and pod labels. It
+// never overwrites a value the user set: a conflicting one is reported by
+// validateGeneratedSelector instead.
 func generateSelector(j *batchv1.Job) {
 	if j.Spec.ManualSelector != nil && *j.Spec.ManualSelector {
 		return
@@ -113,24 +117,64 @@ func generateSelector(j *batchv1.Job) {
 	if j.Spec.Template.Labels == nil {
 		j.Spec.Template.Labels = map[string]string{}
 	}
-	l := j.Spec.Template.Labels
-	l[batchv1.ControllerUidLabel] = uid
-	l[legacyControllerUIDLabel] = uid
-	l[batchv1.JobNameLabel] = j.Name
-	l[legacyJobNameLabel] = j.Name
+	for k, v := range generatedLabels(j) {
+		if _, ok := j.Spec.Template.Labels[k]; !ok {
+			j.Spec.Template.Labels[k] = v
+		}
+	}
 	if j.Spec.Selector == nil {
 		j.Spec.Selector = &metav1.LabelSelector{}
 	}
 	if j.Spec.Selector.MatchLabels == nil {
 		j.Spec.Selector.MatchLabels = map[string]string{}
 	}
-	j.Spec.Selector.MatchLabels[batchv1.ControllerUidLabel] = uid
+	if _, ok := j.Spec.Selector.MatchLabels[batchv1.ControllerUidLabel]; !ok {
+		j.Spec.Selector.MatchLabels[batchv1.ControllerUidLabel] = uid
+	}
+}
+
+func generatedLabels(j *batchv1.Job) map[string]string {
+	uid := string(j.UID)
+	return map[string]string{
+		batchv1.ControllerUidLabel: uid, legacyControllerUIDLabel: uid,
+		batchv1.JobNameLabel: j.Name, legacyJobNameLabel: j.Name,
+	}
+}
+
+// validateGeneratedSelector checks that a generated selector is exactly
+// the uid selector and that the pods carry the generated labels, so the
+// job cannot select another controller's pods.
+func validateGeneratedSelector(j *batchv1.Job) field.ErrorList {
+	if j.Spec.ManualSelector != nil && *j.Spec.ManualSelector {
+		return nil
+	}
+	var errs field.ErrorList
+	if j.UID == "" {
+		errs = append(errs, field.Required(metaPath.Child("uid"), ""))
+	}
+	labelsPath := specPath.Child("template", "metadata", "labels")
+	for _, k := range []string{legacyControllerUIDLabel, legacyJobNameLabel, batchv1.ControllerUidLabel, batchv1.JobNameLabel} {
+		want := generatedLabels(j)[k]
+		got, ok := j.Spec.Template.Labels[k]
+		switch {
+		case !ok:
+			errs = append(errs, field.Required(labelsPath.Key(k), fmt.Sprintf("must be '%s'", want)))
+		case got != want:
+			errs = append(errs, field.Invalid(labelsPath.Key(k), got, fmt.Sprintf("must be '%s'", want)))
+		}
+	}
+	expected := &metav1.LabelSelector{MatchLabels: map[string]string{batchv1.ControllerUidLabel: string(j.UID)}}
+	if !apiequality.Semantic.DeepEqual(j.Spec.Selector, expected) {
+		errs = append(errs, field.Invalid(specPath.Child("selector"), j.Spec.Selector, "`selector` not auto-generated"))
+	}
+	return errs
 }
 
 // Validate checks a new Job.
 func (JobStrategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	j := obj.(*batchv1.Job)
 	errs := apivalidation.ValidateObjectMeta(&j.ObjectMeta, true, apivalidation.NameIsDNSSubdomain, metaPath)
+	errs = append(errs, validateGeneratedSelector(j)...)
 	return append(errs, validateJobSpec(&j.Spec, specPath, true)...)
 }
 

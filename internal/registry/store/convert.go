@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/navarch/navarch/internal/registry"
 	"github.com/navarch/navarch/internal/storage/cache"
@@ -82,8 +83,15 @@ func (c *Converting) List(ctx context.Context, ns string, opts ListOptions) (run
 	return list, nil
 }
 
-// Create implements Interface.
+// Create implements Interface. The served version's own rules run before
+// conversion, so that each version validates what its users send.
 func (c *Converting) Create(ctx context.Context, ns string, obj runtime.Object, opts WriteOptions) (runtime.Object, error) {
+	if acc, err := meta.Accessor(obj); err == nil && c.res.Namespaced && acc.GetNamespace() == "" {
+		acc.SetNamespace(ns)
+	}
+	if err := c.validate(ctx, obj, nil); err != nil {
+		return nil, err
+	}
 	s, err := c.in(obj)
 	if err != nil {
 		return nil, err
@@ -101,6 +109,11 @@ func (c *Converting) Update(ctx context.Context, ns, name string, fn UpdateFunc,
 		next, err := fn(ctx, served)
 		if err != nil {
 			return nil, err
+		}
+		if opts.Subresource == Main {
+			if err := c.validate(ctx, next, served); err != nil {
+				return nil, err
+			}
 		}
 		return c.in(next)
 	}
@@ -156,4 +169,27 @@ func (w *convWatcher) run() {
 			return
 		}
 	}
+}
+
+// validate defaults and validates obj with the served version's strategy.
+func (c *Converting) validate(ctx context.Context, obj, old runtime.Object) error {
+	st := c.res.Strategy
+	if st == nil {
+		return nil
+	}
+	st.Default(obj)
+	var errs field.ErrorList
+	if old == nil {
+		errs = st.Validate(ctx, obj)
+	} else {
+		errs = st.ValidateUpdate(ctx, obj, old)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	name := ""
+	if acc, err := meta.Accessor(obj); err == nil {
+		name = acc.GetName()
+	}
+	return apierrors.NewInvalid(c.res.GVK().GroupKind(), name, errs)
 }
