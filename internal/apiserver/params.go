@@ -21,7 +21,7 @@ func listOptions(r *http.Request, ri requestInfo, res *registry.Resource) (store
 	var opts store.ListOptions
 	sel, err := labels.Parse(q.Get("labelSelector"))
 	if err != nil {
-		return opts, apierrors.NewBadRequest(fmt.Sprintf("unable to parse requirement: %v", err))
+		return opts, apierrors.NewBadRequest(err.Error())
 	}
 	fsel, err := fieldSelector(q.Get("fieldSelector"), ri, res)
 	if err != nil {

@@ -24,24 +24,36 @@ const maxUpdateAttempts = 32
 type current struct {
 	obj runtime.Object
 	rev int64
+	// raw is the stored encoding; nil when obj came from the watch cache,
+	// in which case it is computed only if a no-op check needs it.
 	raw []byte
+	// cached marks state read from the watch cache, which may lag etcd.
+	cached bool
 }
 
 // Update implements Interface.
 func (st *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts WriteOptions) (runtime.Object, error) {
 	key := st.key(ns, name)
-	cur, err := st.read(ctx, key, name)
+	cur, err := st.readCached(ctx, key, name)
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
+	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		out, next, err := st.tryUpdate(ctx, key, cur, fn, opts)
-		if err == nil || next == nil || attempt >= maxUpdateAttempts {
+		if errors.Is(err, errStaleCache) {
+			next, err = st.read(ctx, key, name)
+		}
+		if next == nil {
 			return out, err
 		}
 		cur = next
 	}
+	return nil, st.conflict(name)
 }
+
+// errStaleCache asks Update to re-read from etcd: the client named a
+// resourceVersion the cache has not caught up with yet.
+var errStaleCache = errors.New("watch cache behind the requested resourceVersion")
 
 // tryUpdate makes one attempt. It returns a non-nil next state when the
 // attempt lost a race that a retry may win.
@@ -58,6 +70,9 @@ func (st *Store) tryUpdate(ctx context.Context, key string, cur *current, fn Upd
 	oldAcc, _ := meta.Accessor(old)
 	explicitRV := acc.GetResourceVersion()
 	if explicitRV != "" && explicitRV != rvString(cur.rev) {
+		if cur.cached {
+			return nil, nil, errStaleCache
+		}
 		return nil, nil, st.conflict(oldAcc.GetName())
 	}
 	acc.SetResourceVersion(rvString(cur.rev))
@@ -74,6 +89,11 @@ func (st *Store) tryUpdate(ctx context.Context, key string, cur *current, fn Upd
 	data, err := st.encode(obj)
 	if err != nil {
 		return nil, nil, apierrors.NewInternalError(err)
+	}
+	if cur.raw == nil {
+		if cur.raw, err = st.encode(old); err != nil {
+			return nil, nil, apierrors.NewInternalError(err)
+		}
 	}
 	if bytes.Equal(data, cur.raw) || opts.DryRun {
 		acc.SetResourceVersion(rvString(cur.rev))
@@ -163,9 +183,18 @@ func (st *Store) updateClaims(obj, old runtime.Object, key string) ([]storage.Op
 	return claimOps(keys, alloc.Claims(old), key), nil
 }
 
-// read returns the current object from etcd rather than the cache: the
-// cache may not have seen a create yet, and the raw bytes let a no-op update
-// be detected without writing.
+// readCached returns the current object from the watch cache, or from
+// etcd when the cache does not have it (it may not have seen a create yet).
+// A stale cached state costs one lost compare-and-swap, never a wrong write.
+func (st *Store) readCached(ctx context.Context, key, name string) (*current, error) {
+	if e, _, err := st.cache.Get(key); err == nil {
+		return &current{obj: e.Object.DeepCopyObject(), rev: e.Rev, cached: true}, nil
+	}
+	return st.read(ctx, key, name)
+}
+
+// read returns the current object from etcd, with its raw bytes so that a
+// no-op update is detected without writing.
 func (st *Store) read(ctx context.Context, key, name string) (*current, error) {
 	kv, err := st.s.Get(ctx, key)
 	if err != nil {
