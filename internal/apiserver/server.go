@@ -33,6 +33,8 @@ type Config struct {
 	Version version.Info
 	// Logger is carried in every request context.
 	Logger *slog.Logger
+	// HealthChecks run for /healthz, /livez and /readyz.
+	HealthChecks []HealthCheck
 	// Profiling serves /debug/pprof (behind authentication), as upstream's
 	// --profiling does.
 	Profiling bool

@@ -177,6 +177,7 @@ func (s *Server) setupAPI() error {
 	s.api = apiserver.New(apiserver.Config{
 		Stores: s.stores, Discovery: discovery.New(resources), OpenAPI: openapi.New(resources, version.Kubernetes),
 		Version: version.Info(), Logger: s.log, Profiling: s.opts.Profiling,
+		HealthChecks: []apiserver.HealthCheck{{Name: "etcd", Check: s.etcdHealthy}},
 	})
 	return nil
 }
@@ -249,4 +250,10 @@ func (s *Server) Resources() []*registry.Resource {
 		out = append(out, st.Resource())
 	}
 	return out
+}
+
+// etcdHealthy reports whether etcd answers a cheap read.
+func (s *Server) etcdHealthy(ctx context.Context) error {
+	_, err := s.storage.CurrentRevision(ctx)
+	return err
 }
