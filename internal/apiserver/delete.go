@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/navarch/navarch/internal/registry/store"
 )
@@ -60,9 +63,9 @@ func deleteOptions(r *http.Request) (store.DeleteOptions, error) {
 	if err != nil {
 		return store.DeleteOptions{}, err
 	}
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &do); err != nil {
-			return store.DeleteOptions{}, apierrors.NewBadRequest("invalid DeleteOptions in the request body: " + err.Error())
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := decodeDeleteOptions(r, body, &do); err != nil {
+			return store.DeleteOptions{}, err
 		}
 	}
 	q := r.URL.Query()
@@ -88,6 +91,30 @@ func deleteOptions(r *http.Request) (store.DeleteOptions, error) {
 	}
 	return toStoreDelete(do)
 }
+
+// decodeDeleteOptions reads a DeleteOptions body in its content type:
+// kubectl sends JSON, client-go's typed clients send protobuf.
+func decodeDeleteOptions(r *http.Request, body []byte, do *metav1.DeleteOptions) error {
+	media, err := bodyMedia(r)
+	if err != nil {
+		return err
+	}
+	if media == mediaProtobuf {
+		if _, _, err := protoCodec.Decode(body, &deleteOptionsGVK, do); err != nil {
+			return apierrors.NewBadRequest("invalid DeleteOptions in the request body: " + err.Error())
+		}
+		return nil
+	}
+	if err := json.Unmarshal(body, do); err != nil {
+		return apierrors.NewBadRequest("invalid DeleteOptions in the request body: " + err.Error())
+	}
+	return nil
+}
+
+var (
+	protoCodec       = protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
+	deleteOptionsGVK = metav1.SchemeGroupVersion.WithKind("DeleteOptions")
+)
 
 func toStoreDelete(do metav1.DeleteOptions) (store.DeleteOptions, error) {
 	opts := store.DeleteOptions{GracePeriodSeconds: do.GracePeriodSeconds, DryRun: len(do.DryRun) > 0}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -106,6 +107,9 @@ func patchJSON(typ types.PatchType, orig, patch []byte, res *registry.Resource) 
 	case types.JSONPatchType:
 		var ops jsonpatch.Patch
 		if ops, err = jsonpatch.DecodePatch(patch); err == nil {
+			if err := checkJSONPatch(ops); err != nil {
+				return nil, err
+			}
 			out, err = ops.Apply(orig)
 		}
 	case types.MergePatchType:
@@ -113,8 +117,42 @@ func patchJSON(typ types.PatchType, orig, patch []byte, res *registry.Resource) 
 	case types.StrategicMergePatchType:
 		out, err = strategicpatch.StrategicMergePatch(orig, patch, res.New())
 	}
+	var tooBig *jsonpatch.AccumulatedCopySizeError
+	if errors.As(err, &tooBig) {
+		return nil, apierrors.NewRequestEntityTooLargeError(err.Error())
+	}
 	if err != nil {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("the patch could not be applied: %v", err))
 	}
+	if len(out) > maxBodyBytes {
+		return nil, apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("the patched object is larger than %d bytes", maxBodyBytes))
+	}
 	return out, nil
+}
+
+// maxJSONPatchOps is upstream's cap on operations in one JSON patch.
+const maxJSONPatchOps = 10000
+
+func init() {
+	// Bounds what copy operations may duplicate, so that a small patch
+	// cannot grow an object without limit.
+	jsonpatch.AccumulatedCopySizeLimit = maxBodyBytes
+}
+
+// checkJSONPatch refuses patches the library would mishandle: too many
+// operations, or value-carrying operations without a value (which make
+// json-patch dereference nil).
+func checkJSONPatch(ops jsonpatch.Patch) error {
+	if len(ops) > maxJSONPatchOps {
+		return apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("The allowed maximum operations in a JSON patch is %d, got %d", maxJSONPatchOps, len(ops)))
+	}
+	for i, op := range ops {
+		switch op.Kind() {
+		case "add", "replace", "test":
+			if v, ok := op["value"]; !ok || v == nil {
+				return apierrors.NewBadRequest(fmt.Sprintf("the patch could not be applied: operation %d (%s) has no value", i, op.Kind()))
+			}
+		}
+	}
+	return nil
 }

@@ -43,6 +43,8 @@ type Server struct {
 	http     *http.Server
 	listener net.Listener
 	authn    auth.Authenticator
+	// consistentFromEtcd: see store.Config.ConsistentFromEtcd.
+	consistentFromEtcd bool
 	// Kubeconfig is the admin kubeconfig path; URL the API address.
 	Kubeconfig string
 	URL        string
@@ -129,7 +131,16 @@ func (s *Server) setupStorage(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("connect to etcd %v: %w", s.opts.EtcdServers, err)
 		}
-		s.storage = storage.NewEtcd(cli)
+		etcd := storage.NewEtcd(cli)
+		s.storage = etcd
+		safe, err := etcd.ProgressNotifySafe(ctx)
+		if err != nil {
+			return fmt.Errorf("etcd status: %w", err)
+		}
+		if !safe {
+			s.log.Warn("etcd is older than 3.4.24/3.5.8: consistent reads will bypass the watch cache")
+		}
+		s.consistentFromEtcd = !safe
 		return nil
 	}
 	emb, err := storage.StartEmbedded(ctx, storage.EmbeddedConfig{DataDir: filepath.Join(s.opts.DataDir, "etcd"), Logger: s.log})
@@ -155,7 +166,7 @@ func (s *Server) setupAPI() error {
 	}
 	resources := all.Resources(core.Options{ServiceCIDR: cidr, NodePortMin: lo, NodePortMax: hi})
 	s.stores = map[schema.GroupVersionResource]store.Interface{}
-	cfg := store.Config{Storage: s.storage, Namespaces: s.checkNamespace, Logger: s.log}
+	cfg := store.Config{Storage: s.storage, Namespaces: s.checkNamespace, Logger: s.log, ConsistentFromEtcd: s.consistentFromEtcd}
 	byGVR := map[schema.GroupVersionResource]*store.Store{}
 	for _, r := range resources {
 		if r.Conversion == nil {

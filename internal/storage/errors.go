@@ -31,6 +31,8 @@ func classify(err error) error {
 		return ErrFutureRevision
 	case errors.Is(err, context.DeadlineExceeded):
 		return ErrUnavailable
+	case errors.Is(err, rpctypes.ErrRequestTooLarge), errors.Is(err, rpctypes.ErrGRPCRequestTooLarge):
+		return ErrTooLarge
 	}
 	var ee rpctypes.EtcdError
 	if errors.As(err, &ee) {
@@ -46,6 +48,8 @@ func classifyCode(c codes.Code) error {
 	switch c {
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return ErrUnavailable
+	case codes.ResourceExhausted:
+		return ErrTooLarge
 	}
 	return nil
 }

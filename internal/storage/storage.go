@@ -29,6 +29,8 @@ var (
 	ErrFutureRevision = errors.New("storage: revision in the future")
 	// ErrUnavailable means etcd could not be reached in time.
 	ErrUnavailable = errors.New("storage: etcd unavailable")
+	// ErrTooLarge means etcd refused a value over its request size limit.
+	ErrTooLarge = errors.New("storage: value too large")
 )
 
 // ClaimError reports the side keys of an Op list that already existed.

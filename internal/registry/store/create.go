@@ -109,10 +109,15 @@ func (st *Store) createWithClaims(ctx context.Context, obj runtime.Object, acc m
 			}
 			continue
 		}
-		return out, err
+		if err != nil {
+			return nil, ToAPI(err, st.gr, acc.GetName())
+		}
+		return out, nil
 	}
 }
 
+// write stores a new object. Its errors are storage classes, untranslated,
+// so that the caller can tell a lost claim from other failures.
 func (st *Store) write(ctx context.Context, obj runtime.Object, ops []storage.Op) (runtime.Object, error) {
 	acc, _ := meta.Accessor(obj)
 	data, err := st.encode(obj)
@@ -121,7 +126,7 @@ func (st *Store) write(ctx context.Context, obj runtime.Object, ops []storage.Op
 	}
 	kv, err := st.s.Create(ctx, st.key(acc.GetNamespace(), acc.GetName()), data, ops...)
 	if err != nil {
-		return nil, ToAPI(err, st.gr, acc.GetName())
+		return nil, err
 	}
 	acc.SetResourceVersion(rvString(kv.ModRevision))
 	return obj, nil

@@ -66,7 +66,7 @@ func (st *Store) tryDelete(ctx context.Context, key string, cur *current, opts D
 	}
 	kv, err := st.s.Update(ctx, key, data, cur.rev)
 	if err != nil {
-		return nil, false, st.retryState(err, kv, ""), ToAPI(err, st.gr, acc.GetName())
+		return nil, false, st.retryState(err, kv), ToAPI(err, st.gr, acc.GetName())
 	}
 	acc.SetResourceVersion(rvString(kv.ModRevision))
 	return obj, false, nil, nil
@@ -85,7 +85,7 @@ func (st *Store) finishDeletion(ctx context.Context, key string, cur *current, o
 	}
 	kv, err := st.s.Delete(ctx, key, cur.rev, ops...)
 	if err != nil {
-		return nil, st.retryState(err, kv, ""), ToAPI(err, st.gr, acc.GetName())
+		return nil, st.retryState(err, kv), ToAPI(err, st.gr, acc.GetName())
 	}
 	acc.SetResourceVersion(rvString(kv.ModRevision))
 	return obj, nil, nil

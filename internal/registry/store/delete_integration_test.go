@@ -184,9 +184,6 @@ func checkClaims(t *testing.T, e *env, ns, prefix string, ips []string) map[stri
 // TestServiceClusterIPConcurrentCreates races 50 creates for random
 // addresses in a /24, where some picks collide and must be retried.
 func TestServiceClusterIPConcurrentCreates(t *testing.T) {
-	t.Skip("BUG: store.write converts the storage error with ToAPI before createWithClaims " +
-		"looks for *storage.ClaimError, so a lost cluster-IP race is never retried and the " +
-		"create fails with 409 Conflict (registry/store/create.go, createWithClaims/write)")
 	e := shared(t)
 	ns := e.namespace(t)
 	ips := createServices(t, e.st("services"), ns, "c", 50, true, nil)
@@ -204,8 +201,6 @@ func TestServiceClusterIPClaims(t *testing.T) {
 	seen := checkClaims(t, e, ns, "s", ips)
 
 	t.Run("requested IP already taken", func(t *testing.T) {
-		t.Skip("BUG: answers 409 Conflict instead of 422 \"provided IP is already allocated\": " +
-			"createWithClaims never sees the *storage.ClaimError (see TestServiceClusterIPConcurrentCreates)")
 		s := svc(ns, "dup")
 		s.Spec.ClusterIP = ips[0]
 		_, err := st.Create(ctx(t), ns, s, store.WriteOptions{})

@@ -33,6 +33,8 @@ func ToAPI(err error, gr schema.GroupResource, name string) error {
 		return apierrors.NewResourceExpired("The resourceVersion for the provided list is too old.")
 	case errors.Is(err, storage.ErrFutureRevision):
 		return tooLargeRV()
+	case errors.Is(err, storage.ErrTooLarge):
+		return apierrors.NewRequestEntityTooLargeError("the object is larger than etcd accepts (about 1.5 MiB)")
 	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return apierrors.NewServiceUnavailable(fmt.Sprintf("storage unavailable: %v", err))
 	}

@@ -11,6 +11,13 @@ import (
 // Get returns a private copy of the object. resourceVersion "" reads the
 // newest state, "0" whatever the cache holds, and N at least revision N.
 func (st *Store) Get(ctx context.Context, ns, name string, opts GetOptions) (runtime.Object, error) {
+	if opts.ResourceVersion == "" && st.direct {
+		cur, err := st.read(ctx, st.key(ns, name), name)
+		if err != nil {
+			return nil, err
+		}
+		return cur.obj, nil
+	}
 	if err := st.waitFor(ctx, opts.ResourceVersion); err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func (st *Store) listEntries(ctx context.Context, ns string, opts ListOptions) (
 		}
 		return st.listEtcd(ctx, ns, opts, n, "")
 	}
-	if opts.Limit > 0 && opts.ResourceVersion == "" {
+	if opts.ResourceVersion == "" && (opts.Limit > 0 || st.direct) {
 		return st.listEtcd(ctx, ns, opts, 0, "")
 	}
 	if err := st.waitFor(ctx, opts.ResourceVersion); err != nil {

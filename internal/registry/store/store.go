@@ -99,6 +99,8 @@ type Store struct {
 	proto   runtime.Serializer
 	nsCheck NamespaceChecker
 	log     *slog.Logger
+	// direct: see Config.ConsistentFromEtcd.
+	direct bool
 }
 
 // NamespaceChecker reports whether an object of gr named name may be
@@ -112,6 +114,10 @@ type Config struct {
 	Namespaces NamespaceChecker
 	Cache      cache.Options
 	Logger     *slog.Logger
+	// ConsistentFromEtcd serves consistent reads (resourceVersion "")
+	// straight from etcd instead of the watch cache, for etcd releases whose
+	// progress notifications cannot prove the cache fresh.
+	ConsistentFromEtcd bool
 }
 
 // New returns the store of res. Call Run to start its watch cache.
@@ -124,6 +130,7 @@ func New(res *registry.Resource, cfg Config) *Store {
 		proto:   protobuf.NewSerializer(scheme.Scheme, scheme.Scheme),
 		nsCheck: cfg.Namespaces,
 		log:     cfg.Logger,
+		direct:  cfg.ConsistentFromEtcd,
 	}
 	if st.log == nil {
 		st.log = slog.Default()

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -269,7 +270,7 @@ func TestGenerationAndStatusSplit(t *testing.T) {
 		{"spec change", store.Main, mutate(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(3)) }), 2, nil},
 		{"main ignores status", store.Main, mutate(func(d *appsv1.Deployment) {
 			d.Status.Replicas = 7
-			d.Annotations = map[string]string{"touched": "1"}
+			d.Labels["touched"] = "1"
 		}), 2, func(t *testing.T, d *appsv1.Deployment) {
 			if d.Status.Replicas != 0 {
 				t.Errorf("main update wrote status.replicas=%d", d.Status.Replicas)
@@ -286,6 +287,8 @@ func TestGenerationAndStatusSplit(t *testing.T) {
 				t.Errorf("status update changed spec.replicas to %d", *d.Spec.Replicas)
 			}
 		}},
+		// Upstream: annotations are copied to ReplicaSets, so they count.
+		{"deployment annotation change", store.Main, mutate(func(d *appsv1.Deployment) { d.Annotations = map[string]string{"a": "b"} }), 3, nil},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -308,3 +311,64 @@ func TestGenerationAndStatusSplit(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestNoOpUpdateEveryResource: writing back what was read must not bump
+// the resourceVersion for any type, whatever its defaulting does.
+func TestNoOpUpdateEveryResource(t *testing.T) {
+	e := shared(t)
+	ns := e.namespace(t)
+	// Headless: a random cluster IP could collide with another test's and
+	// hit the claim-retry bug (see TestServiceClusterIPConcurrentCreates).
+	s := svc(ns, "noop")
+	s.Spec.ClusterIP = corev1.ClusterIPNone
+	tests := []struct {
+		resource string
+		obj      runtime.Object
+	}{
+		{"pods", pod(ns, "noop")},
+		{"deployments", deployment(ns, "noop")},
+		{"services", s},
+		{"configmaps", cm(ns, "noop", map[string]string{"a": "b", "c": "d"})},
+	}
+	same := func(_ context.Context, c runtime.Object) (runtime.Object, error) { return c, nil }
+	for _, tc := range tests {
+		t.Run(tc.resource, func(t *testing.T) {
+			st := e.st(tc.resource)
+			created, err := st.Create(ctx(t), ns, tc.obj, store.WriteOptions{})
+			if err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			for _, sub := range []store.Subresource{store.Main, store.Status} {
+				out, err := st.Update(ctx(t), ns, "noop", same, store.WriteOptions{Subresource: sub})
+				if err != nil {
+					t.Fatalf("no-op %q update: %v", sub, err)
+				}
+				if rvOf(t, out) != rvOf(t, created) {
+					t.Errorf("no-op %q update bumped rv %s -> %s", sub, rvOf(t, created), rvOf(t, out))
+				}
+			}
+		})
+	}
+}
+
+// TestSequentialReadModifyWrite: one caller, no concurrency, updating the
+// object it is handed (keeping its resourceVersion, as bindPod and other
+// internal writers do) must never get a Conflict.
+func TestSequentialReadModifyWrite(t *testing.T) {
+	e := shared(t)
+	ns := e.namespace(t)
+	st := e.st("configmaps")
+	if _, err := st.Create(ctx(t), ns, cm(ns, "rmw", nil), store.WriteOptions{}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	for i := range 100 {
+		fn := func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+			c := cur.(*corev1.ConfigMap)
+			c.Data = map[string]string{"i": strconv.Itoa(i)}
+			return c, nil
+		}
+		if _, err := st.Update(ctx(t), ns, "rmw", fn, store.WriteOptions{}); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+}

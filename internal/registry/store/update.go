@@ -104,13 +104,16 @@ func (st *Store) tryUpdate(ctx context.Context, key string, cur *current, fn Upd
 		acc.SetResourceVersion(rvString(kv.ModRevision))
 		return obj, nil, nil
 	}
-	return nil, st.retryState(err, kv, explicitRV), ToAPI(err, st.gr, oldAcc.GetName())
+	return nil, st.retryState(err, kv), ToAPI(err, st.gr, oldAcc.GetName())
 }
 
 // retryState decides whether a failed write may be retried, and from what.
-func (st *Store) retryState(err error, kv storage.KeyValue, explicitRV string) *current {
+// A lost compare-and-swap is always retried from the state etcd returned:
+// fn runs again, and if the object it returns names a resourceVersion that
+// is no longer current, that attempt answers 409 Conflict.
+func (st *Store) retryState(err error, kv storage.KeyValue) *current {
 	var ce *storage.ClaimError
-	if explicitRV != "" || !errors.Is(err, storage.ErrConflict) || errors.As(err, &ce) || kv.Value == nil {
+	if !errors.Is(err, storage.ErrConflict) || errors.As(err, &ce) || kv.Value == nil {
 		return nil
 	}
 	next, derr := st.decode(kv)

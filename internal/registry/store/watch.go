@@ -16,7 +16,7 @@ func (st *Store) Watch(ctx context.Context, ns string, opts ListOptions) (Watche
 	wo := cache.WatchOptions{Bookmarks: opts.AllowBookmarks}
 	switch opts.ResourceVersion {
 	case "", "0":
-		if opts.ResourceVersion == "" {
+		if opts.ResourceVersion == "" && !st.direct {
 			if _, err := st.cache.WaitFresh(ctx); err != nil {
 				return nil, ToAPI(err, st.gr, "")
 			}
