@@ -26,38 +26,30 @@ func TestDiscovery_APIResources(t *testing.T) {
 	requireServer(t)
 	t.Parallel()
 	rows := apiResourceRows(t, kubectl(t, "api-resources"))
-	tests := []struct {
-		name, apiVersion, want string
-		bug                    string // non-empty: a known server bug
-	}{
-		{"pods", "v1", "pods po v1 true Pod", ""},
-		{"services", "v1", "services svc v1 true Service", ""},
-		{"namespaces", "v1", "namespaces ns v1 false Namespace", ""},
-		{"configmaps", "v1", "configmaps cm v1 true ConfigMap", ""},
-		{"secrets", "v1", "secrets v1 true Secret", ""},
-		{"deployments", "apps/v1", "deployments deploy apps/v1 true Deployment", ""},
-		{"statefulsets", "apps/v1", "statefulsets sts apps/v1 true StatefulSet", ""},
-		{"jobs", "batch/v1", "jobs batch/v1 true Job", ""},
-		{"cronjobs", "batch/v1", "cronjobs cj batch/v1 true CronJob", ""},
-		{"events", "v1", "events ev v1 true Event", ""},
-		{"events", "events.k8s.io/v1", "events ev events.k8s.io/v1 true Event", "events.k8s.io/v1 not served"},
-		{"leases", "coordination.k8s.io/v1", "leases coordination.k8s.io/v1 true Lease", "coordination.k8s.io/v1 not served"},
-		{"horizontalpodautoscalers", "autoscaling/v2", "horizontalpodautoscalers hpa autoscaling/v2 true HorizontalPodAutoscaler", "autoscaling/v2 not served"},
-		{"poddisruptionbudgets", "policy/v1", "poddisruptionbudgets pdb policy/v1 true PodDisruptionBudget", "policy/v1 not served"},
-		{"endpointslices", "discovery.k8s.io/v1", "endpointslices discovery.k8s.io/v1 true EndpointSlice", "discovery.k8s.io/v1 not served"},
-		{"priorityclasses", "scheduling.k8s.io/v1", "priorityclasses pc scheduling.k8s.io/v1 false PriorityClass", "scheduling.k8s.io/v1 not served"},
-		{"storageclasses", "storage.k8s.io/v1", "storageclasses sc storage.k8s.io/v1 false StorageClass", "storage.k8s.io/v1 not served"},
+	tests := []struct{ name, apiVersion, want string }{
+		{"pods", "v1", "pods po v1 true Pod"},
+		{"services", "v1", "services svc v1 true Service"},
+		{"namespaces", "v1", "namespaces ns v1 false Namespace"},
+		{"configmaps", "v1", "configmaps cm v1 true ConfigMap"},
+		{"secrets", "v1", "secrets v1 true Secret"},
+		{"deployments", "apps/v1", "deployments deploy apps/v1 true Deployment"},
+		{"statefulsets", "apps/v1", "statefulsets sts apps/v1 true StatefulSet"},
+		{"jobs", "batch/v1", "jobs batch/v1 true Job"},
+		{"cronjobs", "batch/v1", "cronjobs cj batch/v1 true CronJob"},
+		{"events", "v1", "events ev v1 true Event"},
+		{"events", "events.k8s.io/v1", "events ev events.k8s.io/v1 true Event"},
+		{"leases", "coordination.k8s.io/v1", "leases coordination.k8s.io/v1 true Lease"},
+		{"horizontalpodautoscalers", "autoscaling/v2", "horizontalpodautoscalers hpa autoscaling/v2 true HorizontalPodAutoscaler"},
+		{"poddisruptionbudgets", "policy/v1", "poddisruptionbudgets pdb policy/v1 true PodDisruptionBudget"},
+		{"endpointslices", "discovery.k8s.io/v1", "endpointslices discovery.k8s.io/v1 true EndpointSlice"},
+		{"priorityclasses", "scheduling.k8s.io/v1", "priorityclasses pc scheduling.k8s.io/v1 false PriorityClass"},
+		{"storageclasses", "storage.k8s.io/v1", "storageclasses sc storage.k8s.io/v1 false StorageClass"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"@"+tc.apiVersion, func(t *testing.T) {
-			got, ok := rows[tc.name+" "+tc.apiVersion]
-			if got == tc.want {
-				return
+			if got := rows[tc.name+" "+tc.apiVersion]; got != tc.want {
+				t.Errorf("api-resources row: got %q, want %q", got, tc.want)
 			}
-			if tc.bug != "" {
-				knownBug(t, tc.bug, "api-resources row %q: got %q (present %v)", tc.want, got, ok)
-			}
-			t.Errorf("api-resources row: got %q, want %q", got, tc.want)
 		})
 	}
 }
@@ -69,27 +61,11 @@ func TestDiscovery_APIVersions(t *testing.T) {
 	for _, l := range nonEmptyLines(kubectl(t, "api-versions")) {
 		got[strings.TrimSpace(l)] = true
 	}
-	tests := []struct{ version, bug string }{
-		{"v1", ""},
-		{"apps/v1", ""},
-		{"batch/v1", ""},
-		{"autoscaling/v1", "autoscaling/v1 not served"},
-		{"autoscaling/v2", "autoscaling/v2 not served"},
-		{"policy/v1", "policy/v1 not served"},
-		{"coordination.k8s.io/v1", "coordination.k8s.io/v1 not served"},
-		{"events.k8s.io/v1", "events.k8s.io/v1 not served"},
-		{"discovery.k8s.io/v1", "discovery.k8s.io/v1 not served"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.version, func(t *testing.T) {
-			if got[tc.version] {
-				return
-			}
-			if tc.bug != "" {
-				knownBug(t, tc.bug, "api-versions lacks %s", tc.version)
-			}
-			t.Errorf("api-versions lacks %s; got %v", tc.version, got)
-		})
+	for _, v := range []string{"v1", "apps/v1", "batch/v1", "autoscaling/v1", "autoscaling/v2", "policy/v1",
+		"coordination.k8s.io/v1", "events.k8s.io/v1", "discovery.k8s.io/v1", "scheduling.k8s.io/v1", "storage.k8s.io/v1"} {
+		if !got[v] {
+			t.Errorf("api-versions lacks %s; got %v", v, got)
+		}
 	}
 }
 

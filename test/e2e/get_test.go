@@ -181,12 +181,58 @@ func TestGet_ChunkSize(t *testing.T) {
 	}
 }
 
-// mustRun runs k and fails on a non-zero exit, keeping stderr.
-func mustRun(t *testing.T, k kubectlRun) result {
-	t.Helper()
-	res := k.run(t)
-	if res.code != 0 {
-		t.Fatalf("kubectl %s: exit %d\nstderr:\n%s", strings.Join(k.args, " "), res.code, res.stderr)
+// TestGet_PaginationSnapshot checks that continuing a list serves the
+// snapshot of the first page: later writes are not visible.
+func TestGet_PaginationSnapshot(t *testing.T) {
+	srv := requireServer(t)
+	t.Parallel()
+	ns := newNamespace(t, "get-snapshot")
+	for i := range 5 {
+		kubectl(t, "-n", ns, "create", "configmap", fmt.Sprintf("cm-%d", i))
 	}
-	return res
+	c := newRawClient(t, srv)
+	base := "/api/v1/namespaces/" + ns + "/configmaps"
+	type page struct {
+		Metadata struct {
+			ResourceVersion    string
+			Continue           string
+			RemainingItemCount *int64
+		}
+		Items []struct{ Metadata struct{ Name string } }
+	}
+	get := func(query string) page {
+		resp := c.do(t, "GET", base+query, nil)
+		if resp.code != 200 {
+			t.Fatalf("GET %s: HTTP %d %s", query, resp.code, truncate(resp.body))
+		}
+		var p page
+		if err := json.Unmarshal(resp.body, &p); err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		return p
+	}
+	names := func(p page) string {
+		var out []string
+		for _, it := range p.Items {
+			out = append(out, it.Metadata.Name)
+		}
+		return strings.Join(out, " ")
+	}
+	first := get("?limit=2")
+	if names(first) != "cm-0 cm-1" || first.Metadata.Continue == "" || first.Metadata.RemainingItemCount == nil || *first.Metadata.RemainingItemCount != 3 {
+		t.Fatalf("first page: items %q, continue %q, remaining %v", names(first), first.Metadata.Continue, first.Metadata.RemainingItemCount)
+	}
+	kubectl(t, "-n", ns, "create", "configmap", "cm-9")
+	kubectl(t, "-n", ns, "delete", "configmap", "cm-4")
+	rest := get("?limit=10&continue=" + first.Metadata.Continue)
+	if names(rest) != "cm-2 cm-3 cm-4" || rest.Metadata.Continue != "" || rest.Metadata.ResourceVersion != first.Metadata.ResourceVersion {
+		t.Errorf("continued page: items %q (want the old snapshot cm-2 cm-3 cm-4), continue %q, rv %s (first %s)",
+			names(rest), rest.Metadata.Continue, rest.Metadata.ResourceVersion, first.Metadata.ResourceVersion)
+	}
+	if now := names(get("")); now != "cm-0 cm-1 cm-2 cm-3 cm-9" {
+		t.Errorf("fresh list: %q", now)
+	}
+	if resp := c.do(t, "GET", base+"?limit=2&continue=bogus", nil); resp.code != 400 {
+		t.Errorf("bogus continue token: HTTP %d, want 400", resp.code)
+	}
 }

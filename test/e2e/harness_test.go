@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -64,6 +63,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "e2e: tail of the shared server's log:\n")
+		shared.dumpLog(os.Stderr)
+	}
 	if err := shared.stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: shared server did not shut down cleanly:", err)
 		shared.dumpLog(os.Stderr)
@@ -104,11 +107,21 @@ type server struct {
 // startServer runs a server on a free loopback port and waits until it is
 // ready. A dataDir that already holds a cluster is reused (restart).
 func startServer(dataDir string) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	// The port is free when picked but another process on this shared
+	// machine may grab it before the server binds: retry on a new one.
+	var lastErr error
+	for range 3 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := startServerOn(dataDir, port)
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return s, err
+		}
+		lastErr = err
 	}
-	return startServerOn(dataDir, port)
+	return nil, lastErr
 }
 
 func startServerOn(dataDir string, port int) (*server, error) {
@@ -210,6 +223,17 @@ func (s *server) stop() error {
 	}
 }
 
+// health explains a failure caused by the server having died, which
+// otherwise shows up as a puzzling "connection refused".
+func (s *server) health() string {
+	select {
+	case <-s.exited:
+		return fmt.Sprintf(" (the server on port %d has exited: %v; log %s)", s.port, s.waitErr, s.logPath)
+	default:
+		return ""
+	}
+}
+
 func (s *server) dumpLog(w interface{ Write([]byte) (int, error) }) {
 	b, err := os.ReadFile(s.logPath)
 	if err != nil {
@@ -245,23 +269,6 @@ func knownBug(t *testing.T, bug string, format string, args ...any) {
 	t.Skipf("BUG: %s: %s", bug, msg)
 }
 
-// eventually polls cond every 50ms until it returns true or timeout passes;
-// cond's string explains the last failure.
-func eventually(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %s: %s", timeout, why)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval, not a wait for an event
-	}
-}
-
 // nonEmptyLines splits output into lines, dropping blank ones.
 func nonEmptyLines(s string) []string {
 	var out []string
@@ -275,10 +282,3 @@ func nonEmptyLines(s string) []string {
 
 // columns normalises a table row to single-space-separated cells.
 func columns(line string) string { return strings.Join(strings.Fields(line), " ") }
-
-// ctxTimeout is a helper for commands that must not hang the suite.
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}

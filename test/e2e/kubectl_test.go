@@ -21,6 +21,8 @@ type kubectlRun struct {
 	args  []string
 	stdin string
 	env   []string
+	// mergeStderr sends stderr into the stdout stream (for streaming).
+	mergeStderr bool
 }
 
 // result is what a kubectl invocation printed and how it exited.
@@ -87,11 +89,17 @@ func kubectlFail(t *testing.T, args ...string) string {
 
 func mustSucceed(t *testing.T, k kubectlRun) string {
 	t.Helper()
+	return mustRun(t, k).stdout
+}
+
+// mustRun runs k and fails on a non-zero exit; the result keeps stderr.
+func mustRun(t *testing.T, k kubectlRun) result {
+	t.Helper()
 	res := k.run(t)
 	if res.code != 0 {
-		t.Fatalf("kubectl %s: exit %d\nstderr:\n%s\nstdout:\n%s", strings.Join(k.args, " "), res.code, res.stderr, res.stdout)
+		t.Fatalf("kubectl %s: exit %d%s\nstderr:\n%s\nstdout:\n%s", strings.Join(k.args, " "), res.code, k.srv.health(), res.stderr, res.stdout)
 	}
-	return res.stdout
+	return res
 }
 
 // newNamespace creates e2e-<name> and returns it. Namespaces are left
@@ -103,4 +111,10 @@ func newNamespace(t *testing.T, name string) string {
 		t.Fatalf("create namespace: got %q", got)
 	}
 	return ns
+}
+
+// kubectlOn is kubectl against a server other than the shared one.
+func kubectlOn(t *testing.T, srv *server, stdin string, args ...string) string {
+	t.Helper()
+	return mustSucceed(t, kubectlRun{srv: srv, args: args, stdin: stdin})
 }

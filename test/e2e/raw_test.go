@@ -58,8 +58,43 @@ type response struct {
 	body   []byte
 }
 
-// do sends body (if any) as JSON and reads the whole response.
+// rawResult is a response read off the test goroutine, where t.Fatal
+// must not be called.
+type rawResult struct {
+	response
+	err error
+}
+
+// doNoFatal is do for use from helper goroutines.
+func (c *rawClient) doNoFatal(method, path string, body []byte) rawResult {
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return rawResult{err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return rawResult{err: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return rawResult{response: response{code: resp.StatusCode, header: resp.Header, body: b}, err: err}
+}
+
+// do sends body (if any) as JSON, or as a merge patch for PATCH, and
+// reads the whole response.
 func (c *rawClient) do(t *testing.T, method, path string, body []byte) response {
+	t.Helper()
+	ct := "application/json"
+	if method == http.MethodPatch {
+		ct = "application/merge-patch+json"
+	}
+	return c.doAs(t, method, path, ct, body)
+}
+
+// doAs is do with an explicit Content-Type.
+func (c *rawClient) doAs(t *testing.T, method, path, contentType string, body []byte) response {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -71,11 +106,7 @@ func (c *rawClient) do(t *testing.T, method, path string, body []byte) response 
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
-		ct := "application/json"
-		if method == http.MethodPatch {
-			ct = "application/merge-patch+json"
-		}
-		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {

@@ -70,7 +70,7 @@ func (st *Store) prepareCreate(ctx context.Context, obj runtime.Object, acc meta
 	acc.SetDeletionTimestamp(nil)
 	acc.SetDeletionGracePeriodSeconds(nil)
 	acc.SetGeneration(0)
-	if hasSpec(obj) {
+	if generationTracked[st.res.Resource] {
 		acc.SetGeneration(1)
 	}
 	if st.res.HasStatus && !keepsStatusOnCreate[st.res.Resource] {

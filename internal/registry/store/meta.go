@@ -20,8 +20,14 @@ func structField(obj runtime.Object, name string) reflect.Value {
 	return v.Elem().FieldByName(name)
 }
 
-// hasSpec reports whether the type has a Spec field (and so a generation).
-func hasSpec(obj runtime.Object) bool { return structField(obj, "Spec").IsValid() }
+// generationTracked lists the resources whose metadata.generation upstream
+// maintains: those whose controllers report status.observedGeneration.
+// Others (Services, Namespaces, Nodes, volumes, ...) leave it unset.
+var generationTracked = map[string]bool{
+	"pods": true, "replicationcontrollers": true, "deployments": true, "replicasets": true,
+	"statefulsets": true, "daemonsets": true, "jobs": true, "cronjobs": true,
+	"horizontalpodautoscalers": true, "poddisruptionbudgets": true,
+}
 
 // specChanged reports whether Spec differs semantically.
 func specChanged(a, b runtime.Object) bool {

@@ -150,7 +150,7 @@ func (st *Store) prepareUpdate(ctx context.Context, obj, old runtime.Object, acc
 	}
 	st.res.Strategy.Default(obj)
 	st.res.Strategy.PrepareForUpdate(ctx, obj, old)
-	if specChanged(obj, old) {
+	if generationTracked[st.res.Resource] && specChanged(obj, old) {
 		acc.SetGeneration(oldAcc.GetGeneration() + 1)
 	}
 	if errs := st.res.Strategy.ValidateUpdate(ctx, obj, old); len(errs) > 0 {
