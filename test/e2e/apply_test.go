@@ -176,3 +176,29 @@ func TestGenerationOnCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateList: a `kind: List` manifest is not a served kind, so kubectl
+// validates it client-side against the protobuf OpenAPI v2 document, whose
+// Content-Type it must be able to parse.
+func TestCreateList(t *testing.T) {
+	requireServer(t)
+	t.Parallel()
+	ns := newNamespace(t, "list")
+	list := `{"apiVersion":"v1","kind":"List","items":[
+ {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"l1"},"data":{"a":"1"}},
+ {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"l2"},"data":{"b":"2"}}]}`
+	out := kubectlIn(t, list, "-n", ns, "create", "-f", "-")
+	for _, want := range []string{"configmap/l1 created", "configmap/l2 created"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("create -f List printed %q, want a line %q", out, want)
+		}
+	}
+	bad := `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"l3"},"bogus":1}]}`
+	res := kubectlRun{srv: requireServer(t), args: []string{"-n", ns, "create", "-f", "-"}, stdin: bad}.run(t)
+	if res.code == 0 || !strings.Contains(res.stderr, "bogus") {
+		t.Errorf("create -f List with an unknown field: exit %d, stderr %q; want a failure naming the field", res.code, res.stderr)
+	}
+	if got := kubectl(t, "-n", ns, "get", "configmaps", "-o", "name"); strings.Contains(got, "l3") {
+		t.Errorf("the invalid item was stored: %q", got)
+	}
+}

@@ -33,6 +33,11 @@ const (
 	ProtobufV3 = "application/com.github.proto-openapi.spec.v3@v1.0+protobuf"
 )
 
+// responseType spells a protobuf media type the way upstream answers it:
+// clients ask with "@v1.0", which is not a valid media type, and parse the
+// Content-Type with mime.ParseMediaType, so the answer uses ".v1.0".
+func responseType(t string) string { return strings.Replace(t, "@v1.0", ".v1.0", 1) }
+
 // encoded is a document in both encodings, with its hash.
 type encoded struct {
 	json, proto []byte
@@ -150,7 +155,9 @@ func (o *OpenAPI) serveDocument(w http.ResponseWriter, r *http.Request, doc enco
 	tag := doc.hash[:32]
 	switch negotiate(r.Header.Values("Accept"), protoType) {
 	case protoType:
-		writeBody(w, r, doc.proto, protoType, `"`+tag+`-pb"`)
+		// "-pb1": the protobuf answer's Content-Type changed once; a new
+		// tag keeps HTTP caches from replaying the old header on a 304.
+		writeBody(w, r, doc.proto, protoType, `"`+tag+`-pb1"`)
 	case "application/json":
 		writeBody(w, r, doc.json, "application/json", `"`+tag+`"`)
 	default:
@@ -172,7 +179,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, b []byte, contentType, et
 			return
 		}
 	}
-	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Type", responseType(contentType))
 	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(b)
