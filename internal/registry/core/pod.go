@@ -70,7 +70,9 @@ func podFields(obj runtime.Object) fields.Set {
 
 // Default implements registry.Strategy.
 func (podStrategy) Default(obj runtime.Object) {
-	DefaultPodSpec(&obj.(*corev1.Pod).Spec)
+	spec := &obj.(*corev1.Pod).Spec
+	DefaultPodSpec(spec)
+	DefaultPodRequests(spec)
 }
 
 // PrepareForCreate applies the admission-time defaults a pod (not a

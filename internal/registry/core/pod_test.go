@@ -88,6 +88,7 @@ func TestComputeQOS(t *testing.T) {
 		spec := minimalSpec()
 		spec.Containers[0].Resources = tc.res
 		DefaultPodSpec(&spec)
+		DefaultPodRequests(&spec)
 		if got := computeQOS(&spec); got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
 		}

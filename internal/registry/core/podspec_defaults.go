@@ -54,6 +54,18 @@ func DefaultPodSpec(spec *corev1.PodSpec) {
 	for i := range spec.Volumes {
 		defaultVolume(&spec.Volumes[i])
 	}
+}
+
+// DefaultPodRequests copies limits into missing requests. Upstream does
+// this for Pods only, never for pod templates, so that a template keeps
+// what its author wrote.
+func DefaultPodRequests(spec *corev1.PodSpec) {
+	for i := range spec.Containers {
+		defaultRequestsFromLimits(&spec.Containers[i].Resources)
+	}
+	for i := range spec.InitContainers {
+		defaultRequestsFromLimits(&spec.InitContainers[i].Resources)
+	}
 	if spec.Resources != nil {
 		defaultRequestsFromLimits(spec.Resources)
 	}
@@ -97,7 +109,6 @@ func defaultContainer(c *corev1.Container, hostNetwork bool) {
 		defaultHandler(c.Lifecycle.PostStart)
 		defaultHandler(c.Lifecycle.PreStop)
 	}
-	defaultRequestsFromLimits(&c.Resources)
 }
 
 // defaultPullPolicy mirrors upstream: untagged or ":latest" images are

@@ -57,7 +57,7 @@ func TestDefaultPodSpec(t *testing.T) {
 		{"probeFailure", c.LivenessProbe.FailureThreshold, int32(3)},
 		{"httpScheme", c.LivenessProbe.HTTPGet.Scheme, corev1.URISchemeHTTP},
 		{"httpPath", c.LivenessProbe.HTTPGet.Path, "/"},
-		{"requestsFromLimits", c.Resources.Requests.Cpu().String(), "1"},
+		{"templatesKeepRequestsUnset", len(c.Resources.Requests), 0},
 		{"secretMode", spec.Volumes[0].Secret.DefaultMode, ptr(int32(420))},
 		{"hostPathType", spec.Volumes[1].HostPath.Type, ptr(corev1.HostPathUnset)},
 		{"emptyDir", spec.Volumes[2].EmptyDir, &corev1.EmptyDirVolumeSource{}},
