@@ -21,12 +21,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, ri requestInfo, st 
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, ri requestInfo, st store.Interface) {
-	out, err := negotiate(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	opts, err := listOptions(r, ri, st.Resource())
+	out, opts, err := readList(r, ri, st)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -37,4 +32,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, ri requestInfo, st
 		return
 	}
 	s.writeObject(w, r, http.StatusOK, obj, st, out)
+}
+
+// readList parses what list and watch requests share: the output form and
+// the list options.
+func readList(r *http.Request, ri requestInfo, st store.Interface) (output, store.ListOptions, error) {
+	out, err := negotiate(r)
+	if err != nil {
+		return out, store.ListOptions{}, err
+	}
+	opts, err := listOptions(r, ri, st.Resource())
+	return out, opts, err
 }

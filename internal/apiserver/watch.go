@@ -25,12 +25,7 @@ import (
 const initialEventsEnd = "k8s.io/initial-events-end"
 
 func (s *Server) watch(w http.ResponseWriter, r *http.Request, ri requestInfo, st store.Interface) {
-	out, err := negotiate(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	opts, err := listOptions(r, ri, st.Resource())
+	out, opts, err := readList(r, ri, st)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -23,12 +23,19 @@ func eventResource() *registry.Resource {
 		New:      func() runtime.Object { return &corev1.Event{} },
 		NewList:  func() runtime.Object { return &corev1.EventList{} },
 		Strategy: eventStrategy{},
-		Fields:   eventFields,
+		Fields:   EventFields,
 	}
 }
 
-func eventFields(obj runtime.Object) fields.Set {
+// EventFields are the field selectors of core/v1 Events, which
+// events.k8s.io/v1 shares. The source falls back to the reporting
+// controller, as upstream does, so both generations of events match.
+func EventFields(obj runtime.Object) fields.Set {
 	e := obj.(*corev1.Event)
+	src := e.Source.Component
+	if src == "" {
+		src = e.ReportingController
+	}
 	return fields.Set{
 		"involvedObject.kind":            e.InvolvedObject.Kind,
 		"involvedObject.namespace":       e.InvolvedObject.Namespace,
@@ -39,7 +46,7 @@ func eventFields(obj runtime.Object) fields.Set {
 		"involvedObject.fieldPath":       e.InvolvedObject.FieldPath,
 		"reason":                         e.Reason,
 		"reportingComponent":             e.ReportingController,
-		"source":                         e.Source.Component,
+		"source":                         src,
 		"type":                           e.Type,
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/navarch/navarch/internal/registry"
+	"github.com/navarch/navarch/internal/registry/core"
 )
 
 // Length limits of the events.k8s.io/v1 API.
@@ -132,23 +133,7 @@ func Fields(obj runtime.Object) fields.Set {
 	if !ok {
 		e = ToCore(obj.(*eventsv1.Event))
 	}
-	src := e.Source.Component
-	if src == "" {
-		src = e.ReportingController
-	}
-	return fields.Set{
-		"involvedObject.kind":            e.InvolvedObject.Kind,
-		"involvedObject.namespace":       e.InvolvedObject.Namespace,
-		"involvedObject.name":            e.InvolvedObject.Name,
-		"involvedObject.uid":             string(e.InvolvedObject.UID),
-		"involvedObject.apiVersion":      e.InvolvedObject.APIVersion,
-		"involvedObject.resourceVersion": e.InvolvedObject.ResourceVersion,
-		"involvedObject.fieldPath":       e.InvolvedObject.FieldPath,
-		"reason":                         e.Reason,
-		"reportingComponent":             e.ReportingController,
-		"source":                         src,
-		"type":                           e.Type,
-	}
+	return core.EventFields(e)
 }
 
 // Resources returns the events.k8s.io/v1 resources.
