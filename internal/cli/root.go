@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 )
 
 // Root is the top-level command.
@@ -23,7 +24,10 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 		PersistentPreRun: func(*cobra.Command, []string) {
-			slog.SetDefault(newLogger(level))
+			l := newLogger(level)
+			slog.SetDefault(l)
+			// client-go (informers, leader election) logs through klog.
+			klog.SetSlogLogger(l)
 		},
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")

@@ -42,5 +42,8 @@ func Server() *cobra.Command {
 	f.StringVar(&opts.NodePortRange, "service-node-port-range", opts.NodePortRange, "port range reserved for NodePort Services")
 	f.DurationVar(&opts.CompactionInterval, "etcd-compaction-interval", opts.CompactionInterval, "how often etcd history is compacted")
 	f.BoolVar(&opts.Profiling, "profiling", opts.Profiling, "serve /debug/pprof to authenticated clients")
+	f.StringSliceVar(&opts.DisableControllers, "disable-controllers", nil, "controllers not to run (\"*\" for none)")
+	f.BoolVar(&opts.LeaderElect, "leader-elect", opts.LeaderElect, "run controllers only while holding their Lease (for several servers)")
+	f.StringVar(&opts.ClusterCIDR, "cluster-cidr", opts.ClusterCIDR, "CIDR from which node pod CIDRs are allocated")
 	return cmd
 }

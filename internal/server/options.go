@@ -31,6 +31,14 @@ type Options struct {
 	CompactionInterval time.Duration
 	// Profiling enables /debug/pprof.
 	Profiling bool
+	// DisableControllers names controllers not to run; "*" disables the
+	// controller manager entirely.
+	DisableControllers []string
+	// LeaderElect makes the controller manager (and scheduler) act only
+	// while holding their Lease, for several servers on one etcd.
+	LeaderElect bool
+	// ClusterCIDR is the range node pod CIDRs are carved from.
+	ClusterCIDR string
 }
 
 // DefaultOptions returns the upstream-like defaults.
@@ -43,6 +51,8 @@ func DefaultOptions() Options {
 		NodePortRange:         "30000-32767",
 		CompactionInterval:    5 * time.Minute,
 		Profiling:             true,
+		LeaderElect:           true,
+		ClusterCIDR:           "10.244.0.0/16",
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -50,6 +51,11 @@ type Server struct {
 	URL        string
 	// JoinToken authenticates node agents.
 	JoinToken string
+
+	componentsCtx context.Context
+	components    sync.WaitGroup
+	apiCancel     context.CancelFunc
+	stopOnce      sync.Once
 }
 
 // Start brings the server up and returns once it serves HTTPS. The server
@@ -57,34 +63,60 @@ type Server struct {
 func Start(ctx context.Context, opts Options, log *slog.Logger) (*Server, error) {
 	start := time.Now()
 	s := &Server{opts: opts, log: log}
+	// The API (storage, caches, requests) lives in its own context, ended
+	// by Stop only after the in-process components have stopped, so that
+	// they can still release their Leases through it.
+	apiCtx, apiCancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.apiCancel = apiCancel
+	s.componentsCtx = ctx
+	if err := s.start(apiCtx); err != nil {
+		apiCancel()
+		return nil, err
+	}
+	log.Info("navarch server ready", "url", s.URL, "kubeconfig", s.Kubeconfig, "startup", time.Since(start).Round(time.Millisecond))
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context) error {
+	opts := s.opts
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+		return fmt.Errorf("data dir: %w", err)
 	}
 	tlsCfg, err := s.setupPKI()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.setupStorage(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.setupAPI(); err != nil {
 		s.closeStorage()
-		return nil, err
+		return err
 	}
 	if err := s.serve(ctx, tlsCfg); err != nil {
 		s.closeStorage()
-		return nil, err
+		return err
 	}
 	s.runBackground(ctx)
+	if err := s.finishStart(ctx); err != nil {
+		// Stop releases etcd's data dir so that a retry can open it.
+		s.Stop()
+		return err
+	}
+	return nil
+}
+
+// finishStart waits for the watch caches, writes the bootstrap objects and
+// starts the in-process components.
+func (s *Server) finishStart(ctx context.Context) error {
 	if err := s.waitCaches(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.bootstrap(ctx); err != nil {
-		return nil, fmt.Errorf("bootstrap: %w", err)
+		return fmt.Errorf("bootstrap: %w", err)
 	}
 	s.api.SetReady(true)
-	log.Info("navarch server ready", "url", s.URL, "kubeconfig", s.Kubeconfig, "startup", time.Since(start).Round(time.Millisecond))
-	return s, nil
+	return s.startControllers(s.componentsCtx)
 }
 
 func (s *Server) setupPKI() (*tls.Config, error) {
@@ -115,6 +147,9 @@ func (s *Server) setupPKI() (*tls.Config, error) {
 	s.URL = "https://" + net.JoinHostPort(host, strconv.Itoa(s.opts.Port))
 	s.Kubeconfig = filepath.Join(s.opts.DataDir, "kubeconfig.yaml")
 	if err := pki.WriteKubeconfig(s.Kubeconfig, s.URL, ca.CertPEM, certPEM, keyPEM); err != nil {
+		return nil, err
+	}
+	if err := s.writeComponentKubeconfig(ca, dir, "controller-manager", "system:kube-controller-manager"); err != nil {
 		return nil, err
 	}
 	cfg := pki.ServerTLSConfig(serving, ca.Pool())
@@ -236,8 +271,16 @@ func (s *Server) waitCaches(ctx context.Context) error {
 	return nil
 }
 
-// Stop shuts the HTTP server down and closes etcd.
+// Stop waits for the in-process components (which end with the context
+// given to Start) while the API still serves, then shuts the HTTP server
+// down and closes etcd. It is safe to call more than once.
 func (s *Server) Stop() {
+	s.stopOnce.Do(s.stop)
+}
+
+func (s *Server) stop() {
+	s.waitComponents(componentStopTimeout)
+	s.apiCancel()
 	s.api.SetReady(false)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -1,0 +1,32 @@
+package manager
+
+import "slices"
+
+// named is one entry of the controller list.
+type named struct {
+	name string
+	new  Constructor
+}
+
+// all lists every controller in start order. Controllers join this list
+// as they are built.
+var all = []named{}
+
+func enabled(disabled []string) []named {
+	var out []named
+	for _, c := range all {
+		if !slices.Contains(disabled, c.name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Names lists every known controller (for --disable-controllers help).
+func Names() []string {
+	out := make([]string, 0, len(all))
+	for _, c := range all {
+		out = append(out, c.name)
+	}
+	return out
+}
