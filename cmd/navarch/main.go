@@ -1,5 +1,6 @@
 // Command navarch is the single navarch binary: `navarch server` runs the
-// control plane, `navarch version` prints the build. Subcommands live in
+// control plane, `navarch agent` the node part, `navarch version` prints
+// the build. Subcommands live in
 // internal/cli; this file only assembles them.
 package main
 
@@ -11,7 +12,7 @@ import (
 
 func main() {
 	root := cli.Root()
-	root.AddCommand(cli.Server(), cli.Version(), cli.Bench())
+	root.AddCommand(cli.Server(), cli.Agent(), cli.Images(), cli.Version(), cli.Bench())
 	if err := root.Execute(); err != nil {
 		os.Exit(1)
 	}

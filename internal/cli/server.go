@@ -48,6 +48,9 @@ func Server() *cobra.Command {
 	f.StringSliceVar(&opts.DisableControllers, "disable-controllers", nil, "controllers not to run (\"*\" for none)")
 	f.BoolVar(&opts.LeaderElect, "leader-elect", opts.LeaderElect, "run controllers only while holding their Lease (for several servers)")
 	f.StringVar(&opts.ClusterCIDR, "cluster-cidr", opts.ClusterCIDR, "CIDR from which node pod CIDRs are allocated")
+	f.BoolVar(&opts.DisableScheduler, "disable-scheduler", false, "run no scheduler in this process")
+	f.StringVar(&opts.SchedulerConfig, "scheduler-config", "", "scheduler profiles file (default: one default-scheduler profile)")
+	f.BoolVar(&opts.DisableAgent, "disable-agent", false, "run no node agent for this machine")
 	return cmd
 }
 

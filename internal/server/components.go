@@ -33,6 +33,21 @@ func (s *Server) componentKubeconfig(name string) string {
 	return filepath.Join(s.opts.DataDir, name+".kubeconfig")
 }
 
+// startComponents starts what runs beside the API in this process, each
+// talking to it through client-go like any other client.
+func (s *Server) startComponents(ctx context.Context) error {
+	if err := s.startControllers(ctx); err != nil {
+		return fmt.Errorf("controller manager: %w", err)
+	}
+	if err := s.startScheduler(ctx); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	if err := s.startAgent(ctx); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	return nil
+}
+
 // startControllers runs the controller manager in the background.
 func (s *Server) startControllers(ctx context.Context) error {
 	if slices.Contains(s.opts.DisableControllers, "*") {

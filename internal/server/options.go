@@ -39,6 +39,15 @@ type Options struct {
 	LeaderElect bool
 	// ClusterCIDR is the range node pod CIDRs are carved from.
 	ClusterCIDR string
+	// DisableScheduler runs no scheduler in this process.
+	DisableScheduler bool
+	// SchedulerConfig is a scheduler profiles file; empty uses the default
+	// profile.
+	SchedulerConfig string
+	// DisableAgent runs no node agent for the local machine.
+	DisableAgent bool
+	// Agent configures the local node agent (see AgentOptions).
+	Agent AgentOptions
 }
 
 // DefaultOptions returns the upstream-like defaults.

@@ -116,7 +116,7 @@ func (s *Server) finishStart(ctx context.Context) error {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	s.api.SetReady(true)
-	return s.startControllers(s.componentsCtx)
+	return s.startComponents(s.componentsCtx)
 }
 
 func (s *Server) setupPKI() (*tls.Config, error) {
@@ -149,8 +149,10 @@ func (s *Server) setupPKI() (*tls.Config, error) {
 	if err := pki.WriteKubeconfig(s.Kubeconfig, s.URL, ca.CertPEM, certPEM, keyPEM); err != nil {
 		return nil, err
 	}
-	if err := s.writeComponentKubeconfig(ca, dir, "controller-manager", "system:kube-controller-manager"); err != nil {
-		return nil, err
+	for name, user := range map[string]string{"controller-manager": "system:kube-controller-manager", "scheduler": "system:kube-scheduler"} {
+		if err := s.writeComponentKubeconfig(ca, dir, name, user); err != nil {
+			return nil, err
+		}
 	}
 	cfg := pki.ServerTLSConfig(serving, ca.Pool())
 	s.authn = auth.Union(auth.NewClientCert(ca.Pool()), auth.NewToken(map[string]auth.User{
@@ -235,7 +237,7 @@ func (s *Server) serve(ctx context.Context, tlsCfg *tls.Config) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.listener = ln
-	handler := auth.Middleware(s.authn, publicPaths, s.api.Handler())
+	handler := auth.Middleware(s.authn, publicPaths, s.routes())
 	s.http = &http.Server{Handler: handler, TLSConfig: tlsCfg, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		// Requests live in the server's context so that SIGTERM ends

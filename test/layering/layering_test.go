@@ -28,6 +28,13 @@ var rules = []struct {
 	{"internal/printers", []string{"internal/registry", "internal/storage", "internal/apiserver"}},
 	{"internal/pki", []string{"internal/registry", "internal/storage", "internal/apiserver"}},
 	{"internal/auth", []string{"internal/registry", "internal/storage", "internal/apiserver"}},
+	// Components beside the API reach it only through client-go.
+	{"internal/controllers", []string{"internal/registry", "internal/storage", "internal/apiserver", "internal/server", "go.etcd.io/"}},
+	{"internal/scheduler", []string{"internal/registry", "internal/storage", "internal/apiserver", "internal/server", "internal/controllers", "go.etcd.io/"}},
+	{"internal/agent", []string{"internal/registry", "internal/storage", "internal/apiserver", "internal/server", "internal/controllers", "internal/scheduler", "go.etcd.io/"}},
+	{"internal/hollow", []string{"internal/registry", "internal/storage", "internal/apiserver", "internal/server", "go.etcd.io/"}},
+	{"internal/proxy", []string{"internal/registry", "internal/storage", "internal/apiserver", "internal/server", "go.etcd.io/"}},
+	{"internal/dns", []string{"internal/registry", "internal/storage", "internal/apiserver", "internal/server", "go.etcd.io/"}},
 	{"", []string{"k8s.io/kubernetes", "k8s.io/apiserver", "k8s.io/controller-manager", "k8s.io/component-base", "sigs.k8s.io/controller-runtime"}},
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/navarch/navarch/internal/controllers/controller"
+	"github.com/navarch/navarch/internal/controllers/manager"
 	"github.com/navarch/navarch/internal/server"
 )
 
@@ -35,15 +37,37 @@ type Env struct {
 	DataDir string
 	Port    int
 	cancel  context.CancelFunc
+	opts    []Option
 }
 
-// Start runs a server until the test ends. It skips under -short.
-func Start(t testing.TB) *Env {
+// Option changes the server's options before it starts.
+type Option func(*server.Options)
+
+// WithControllers runs the named controllers of the manager in the server
+// (by default a test server runs none: tests start the unit under test).
+func WithControllers(names ...string) Option {
+	return func(o *server.Options) {
+		o.DisableControllers = nil
+		if len(names) > 0 {
+			o.DisableControllers = except(names)
+		}
+	}
+}
+
+// WithScheduler runs the in-process scheduler.
+func WithScheduler() Option { return func(o *server.Options) { o.DisableScheduler = false } }
+
+// WithOptions applies any change to the options.
+func WithOptions(f func(*server.Options)) Option { return Option(f) }
+
+// Start runs a server until the test ends. It skips under -short. By
+// default it runs the API only: no controllers, scheduler or agent.
+func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: starts navarch with embedded etcd")
 	}
-	e := &Env{DataDir: t.TempDir(), Port: freePort(t)}
+	e := &Env{DataDir: t.TempDir(), Port: freePort(t), opts: opts}
 	e.start(t)
 	t.Cleanup(e.Stop)
 	return e
@@ -54,6 +78,11 @@ func (e *Env) start(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	opts := server.DefaultOptions()
 	opts.DataDir, opts.Port, opts.BindAddress = e.DataDir, e.Port, "127.0.0.1"
+	opts.DisableControllers = []string{"*"}
+	opts.DisableScheduler, opts.DisableAgent = true, true
+	for _, o := range e.opts {
+		o(&opts)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("NAVARCH_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -145,4 +174,19 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// except lists every known controller but names, for DisableControllers.
+func except(names []string) []string {
+	var out []string
+	for _, n := range manager.Names() {
+		if !slices.Contains(names, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		// Nothing to disable; a non-nil empty list would still be "none".
+		return nil
+	}
+	return out
 }
