@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -13,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
+
+	"github.com/navarch/navarch/internal/controllers/podcontrol"
 )
 
 // maxCollisions bounds the renaming loop of Ensure; each round needs a
@@ -26,49 +27,24 @@ type History struct {
 	Lister appslisters.ControllerRevisionLister
 }
 
-// List returns the revisions o controls, oldest first. Orphaned revisions
-// matching selector are adopted (as upstream does after
-// `kubectl delete --cascade=orphan` and a re-create).
-func (h *History) List(ctx context.Context, o Owner, selector labels.Selector) ([]*appsv1.ControllerRevision, error) {
-	all, err := h.Lister.ControllerRevisions(o.Object.GetNamespace()).List(selector)
+// List returns the revisions m's owner controls, oldest first. Orphaned
+// revisions matching m's selector are adopted (as upstream does after
+// `kubectl delete --cascade=orphan` and a re-create) and owned ones that
+// stopped matching are released.
+func (h *History) List(ctx context.Context, m *podcontrol.RefManager) ([]*appsv1.ControllerRevision, error) {
+	all, err := h.Lister.ControllerRevisions(m.Owner.GetNamespace()).List(labels.Everything())
 	if err != nil {
 		return nil, fmt.Errorf("list revisions: %w", err)
 	}
-	var out []*appsv1.ControllerRevision
-	for _, r := range all {
-		ref := metav1.GetControllerOf(r)
-		switch {
-		case ref != nil && ref.UID == o.Object.GetUID():
-			out = append(out, r)
-		case ref == nil && o.Object.GetDeletionTimestamp() == nil && r.DeletionTimestamp == nil:
-			adopted, err := h.adopt(ctx, o, r)
-			if err != nil {
-				return nil, err
-			}
-			if adopted != nil {
-				out = append(out, adopted)
-			}
-		}
+	patch := func(ctx context.Context, ns, name string, data []byte) error {
+		_, err := h.Client.AppsV1().ControllerRevisions(ns).Patch(ctx, name, types.StrategicMergePatchType, data, metav1.PatchOptions{})
+		return err
+	}
+	out, err := podcontrol.Claim(ctx, m, all, patch)
+	if err != nil {
+		return nil, fmt.Errorf("claim revisions: %w", err)
 	}
 	Sort(out)
-	return out, nil
-}
-
-func (h *History) adopt(ctx context.Context, o Owner, r *appsv1.ControllerRevision) (*appsv1.ControllerRevision, error) {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"uid":             r.UID, // fails the patch if the name now holds another object
-		"ownerReferences": append(slices.Clone(r.OwnerReferences), *metav1.NewControllerRef(o.Object, o.Kind)),
-	}})
-	if err != nil {
-		return nil, err
-	}
-	out, err := h.Client.AppsV1().ControllerRevisions(r.Namespace).Patch(ctx, r.Name, types.MergePatchType, patch, metav1.PatchOptions{})
-	if apierrors.IsNotFound(err) || apierrors.IsInvalid(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("adopt revision %s: %w", r.Name, err)
-	}
 	return out, nil
 }
 

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/navarch/navarch/internal/controllers/podcontrol"
 )
 
 func daemonSet(image string) *appsv1.DaemonSet {
@@ -238,11 +240,16 @@ func TestListAdoptsOrphans(t *testing.T) {
 		}
 	}
 	h := &History{Client: client, Lister: f.Apps().V1().ControllerRevisions().Lister()}
-	got, err := h.List(ctx, owner(ds), labels.SelectorFromSet(labels.Set{"app": "agent"}))
+	m := &podcontrol.RefManager{Owner: ds, GVK: owner(ds).Kind, Selector: labels.SelectorFromSet(labels.Set{"app": "agent"})}
+	got, err := h.List(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Name != mine.Name || got[1].Name != "agent-orphan" || !metav1.IsControlledBy(got[1], ds) {
+	if len(got) != 2 || got[0].Name != mine.Name || got[1].Name != "agent-orphan" {
 		t.Fatalf("List = %v", got)
+	}
+	adopted, err := client.AppsV1().ControllerRevisions("ns").Get(ctx, "agent-orphan", metav1.GetOptions{})
+	if err != nil || !metav1.IsControlledBy(adopted, ds) {
+		t.Fatalf("orphan after List = %+v, %v; want it adopted", adopted, err)
 	}
 }
