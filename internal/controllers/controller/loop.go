@@ -37,6 +37,12 @@ func (t terminalError) Unwrap() error { return t.err }
 // Terminal marks an error that retrying cannot fix.
 func Terminal(err error) error { return terminalError{err} }
 
+// IsTerminal reports whether err (or an error it wraps) was marked Terminal.
+func IsTerminal(err error) bool {
+	var term terminalError
+	return errors.As(err, &term)
+}
+
 // Loop is a named work queue whose workers call a SyncFunc.
 type Loop struct {
 	name    string
@@ -50,11 +56,16 @@ type Loop struct {
 // NewLoop returns a loop with the default controller rate limiter
 // (per-key exponential back-off from 5 ms to 1000 s, overall 10 qps burst 100).
 func NewLoop(name string, workers int, sync SyncFunc, log *slog.Logger) *Loop {
+	return NewLoopWithRateLimiter(name, workers, sync, log, workqueue.DefaultTypedControllerRateLimiter[string]())
+}
+
+// NewLoopWithRateLimiter returns a loop whose retries follow rl, for
+// controllers whose upstream counterpart caps its back-off differently.
+func NewLoopWithRateLimiter(name string, workers int, sync SyncFunc, log *slog.Logger, rl workqueue.TypedRateLimiter[string]) *Loop {
 	if log == nil {
 		log = slog.Default()
 	}
-	q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: name})
+	q := workqueue.NewTypedRateLimitingQueueWithConfig(rl, workqueue.TypedRateLimitingQueueConfig[string]{Name: name})
 	return &Loop{name: name, sync: sync, queue: q, log: log.With("controller", name), workers: max(workers, 1)}
 }
 
