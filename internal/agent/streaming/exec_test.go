@@ -58,7 +58,9 @@ func runFake(s *session, cmd []string) error {
 		return err
 	case "exit":
 		code, _ := strconv.Atoi(cmd[1])
-		fmt.Fprint(s.stderr, "bye")
+		if s.stderr != nil {
+			fmt.Fprint(s.stderr, "bye")
+		}
 		return utilexec.CodeExitError{Err: fmt.Errorf("exit code %d", code), Code: code}
 	case "size":
 		size := s.resize.Next()

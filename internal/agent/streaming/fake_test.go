@@ -2,9 +2,11 @@ package streaming
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"sync"
+	"testing"
 
 	"google.golang.org/grpc"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -84,3 +86,14 @@ func (fakePods) SandboxID(ns, name string) (string, error) {
 }
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+func b64enc(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func b64dec(t *testing.T, s string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("base64: %v", err)
+	}
+	return string(b)
+}

@@ -231,3 +231,8 @@ func (c *wsChannels) Close() error {
 	c.finishReads(io.EOF)
 	return err
 }
+
+// offers reports whether the client offered subprotocol p.
+func offers(r *http.Request, p string) bool {
+	return slices.Contains(websocket.Subprotocols(r), p)
+}
