@@ -1,6 +1,11 @@
 package manager
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/navarch/navarch/internal/controllers/replicaset"
+	"github.com/navarch/navarch/internal/controllers/replication"
+)
 
 // named is one entry of the controller list.
 type named struct {
@@ -10,7 +15,10 @@ type named struct {
 
 // all lists every controller in start order. Controllers join this list
 // as they are built.
-var all = []named{}
+var all = []named{
+	{replicaset.Name, replicaset.New},
+	{replication.Name, replication.New},
+}
 
 func enabled(disabled []string) []named {
 	var out []named

@@ -1,4 +1,4 @@
-package podcontrol
+package podcontrol_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/navarch/navarch/internal/controllers/podcontrol"
 	"github.com/navarch/navarch/internal/testutil/testserver"
 )
 
@@ -39,9 +40,9 @@ func TestControlAndClaimAgainstServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctl := &Control{Client: c, Recorder: cc.Recorder("replicaset-controller")}
+	ctl := &podcontrol.Control{Client: c, Recorder: cc.Recorder("replicaset-controller")}
 
-	owned, err := ctl.CreateFromTemplate(ctx, &rs.Spec.Template, rs, ControllerRef(rs, rsKind))
+	owned, err := ctl.CreateFromTemplate(ctx, &rs.Spec.Template, rs, podcontrol.ControllerRef(rs, rsKind))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,19 +51,19 @@ func TestControlAndClaimAgainstServer(t *testing.T) {
 	}
 	noLabels := rs.Spec.Template.DeepCopy()
 	noLabels.Labels = nil
-	if _, err := ctl.CreateFromTemplate(ctx, noLabels, rs, ControllerRef(rs, rsKind)); err == nil {
+	if _, err := ctl.CreateFromTemplate(ctx, noLabels, rs, podcontrol.ControllerRef(rs, rsKind)); err == nil {
 		t.Error("a pod without labels was created")
 	}
 
 	orphan := mkPod(t, c, ns, "orphan", map[string]string{"app": "web"}, nil)
-	strayed := mkPod(t, c, ns, "strayed", map[string]string{"app": "other"}, []metav1.OwnerReference{*ControllerRef(rs, rsKind)})
-	other := *ControllerRef(&metav1.ObjectMeta{Name: "x", UID: "another-owner"}, rsKind)
+	strayed := mkPod(t, c, ns, "strayed", map[string]string{"app": "other"}, []metav1.OwnerReference{*podcontrol.ControllerRef(rs, rsKind)})
+	other := *podcontrol.ControllerRef(&metav1.ObjectMeta{Name: "x", UID: "another-owner"}, rsKind)
 	foreign := mkPod(t, c, ns, "foreign", map[string]string{"app": "web"}, []metav1.OwnerReference{other})
 	stranger := mkPod(t, c, ns, "stranger", map[string]string{"app": "other"}, nil)
 
 	sel, _ := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-	m := &RefManager{Owner: rs, GVK: rsKind, Selector: sel,
-		CanAdopt: RecheckOwner(func(ctx context.Context) (metav1.Object, error) {
+	m := &podcontrol.RefManager{Owner: rs, GVK: rsKind, Selector: sel,
+		CanAdopt: podcontrol.RecheckOwner(func(ctx context.Context) (metav1.Object, error) {
 			return c.AppsV1().ReplicaSets(ns).Get(ctx, rs.Name, metav1.GetOptions{})
 		}, rs.UID)}
 	claimed, err := m.ClaimPods(ctx, c, []*corev1.Pod{owned, orphan, strayed, foreign, stranger})
@@ -78,8 +79,8 @@ func TestControlAndClaimAgainstServer(t *testing.T) {
 	assertController(t, c, ns, "stranger", "")
 
 	// An owner replaced under the same name adopts nothing.
-	stale := &RefManager{Owner: rs.DeepCopy(), GVK: rsKind, Selector: sel,
-		CanAdopt: RecheckOwner(func(ctx context.Context) (metav1.Object, error) {
+	stale := &podcontrol.RefManager{Owner: rs.DeepCopy(), GVK: rsKind, Selector: sel,
+		CanAdopt: podcontrol.RecheckOwner(func(ctx context.Context) (metav1.Object, error) {
 			return c.AppsV1().ReplicaSets(ns).Get(ctx, rs.Name, metav1.GetOptions{})
 		}, "an-older-uid")}
 	stale.Owner.SetUID("an-older-uid")
@@ -94,7 +95,7 @@ func TestControlAndClaimAgainstServer(t *testing.T) {
 	dying.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 	back, _ := c.CoreV1().Pods(ns).Get(ctx, "orphan", metav1.GetOptions{})
 	back.Labels = map[string]string{"app": "moved"}
-	dm := &RefManager{Owner: dying, GVK: rsKind, Selector: sel}
+	dm := &podcontrol.RefManager{Owner: dying, GVK: rsKind, Selector: sel}
 	if got, err := dm.ClaimPods(ctx, c, []*corev1.Pod{orphan2, back}); err != nil || len(got) != 0 {
 		t.Errorf("a dying owner claimed %v (err %v)", names(got), err)
 	}
@@ -118,7 +119,7 @@ func TestControlAndClaimAgainstServer(t *testing.T) {
 		t.Errorf("the newer pod was deleted: %v", err)
 	}
 
-	for _, reason := range []string{ReasonSuccessfulCreate, ReasonSuccessfulDelete} {
+	for _, reason := range []string{podcontrol.ReasonSuccessfulCreate, podcontrol.ReasonSuccessfulDelete} {
 		testserver.Eventually(t, 10*time.Second, reason+" event", func() (bool, error) {
 			evs, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: fields.Set{"reason": reason, "involvedObject.name": "web"}.String()})
 			return err == nil && len(evs.Items) > 0, err
@@ -150,4 +151,12 @@ func assertController(t *testing.T, c kubernetes.Interface, ns, name string, uid
 	case uid != "" && (ref == nil || ref.UID != uid):
 		t.Errorf("pod %s controller = %+v, want uid %s", name, ref, uid)
 	}
+}
+
+func names(pods []*corev1.Pod) []string {
+	var out []string
+	for _, p := range pods {
+		out = append(out, p.Name)
+	}
+	return out
 }
