@@ -41,6 +41,9 @@ type Config struct {
 	// MinWatchTimeout is the shortest server-chosen watch timeout; watches
 	// last between it and twice it unless the client asks (default 30m).
 	MinWatchTimeout time.Duration
+	// Kubelet reaches node agents for pods/log, exec, attach and
+	// portforward; without it those answer 503.
+	Kubelet *KubeletClient
 }
 
 // Server handles the API.

@@ -16,7 +16,8 @@ import (
 	"github.com/navarch/navarch/internal/registry/store"
 )
 
-// subresource routes /status, /scale, /binding, /eviction and /finalize.
+// subresource routes /status, /scale, /binding, /eviction, /finalize and
+// the pod subresources the node agent serves (podconnect.go).
 func (s *Server) subresource(w http.ResponseWriter, r *http.Request, ri requestInfo, st store.Interface) {
 	res := st.Resource()
 	switch {
@@ -30,6 +31,8 @@ func (s *Server) subresource(w http.ResponseWriter, r *http.Request, ri requestI
 		s.evict(w, r, ri, st)
 	case ri.sub == "finalize" && res.Resource == "namespaces" && r.Method == http.MethodPut:
 		s.finalize(w, r, ri, st)
+	case res.Resource == "pods" && res.Group == "" && isPodConnect(ri.sub):
+		s.podConnect(w, r, ri, st)
 	default:
 		notFoundPath(w, r)
 	}
@@ -139,6 +142,7 @@ func (s *Server) finalize(w http.ResponseWriter, r *http.Request, ri requestInfo
 		return
 	}
 	want := obj.(*corev1.Namespace).Spec.Finalizers
+	wo.Subresource = store.Finalize
 	fn := func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
 		ns := cur.(*corev1.Namespace)
 		ns.Spec.Finalizers = slices.Clone(want)

@@ -226,6 +226,7 @@ func (s *Server) setupAPI() error {
 		Stores: s.stores, Discovery: discovery.New(resources), OpenAPI: openapi.New(resources, version.Kubernetes),
 		Version: version.Info(), Logger: s.log, Profiling: s.opts.Profiling,
 		HealthChecks: []apiserver.HealthCheck{{Name: "etcd", Check: s.etcdHealthy}},
+		Kubelet:      s.kubeletClient(),
 	})
 	return nil
 }
