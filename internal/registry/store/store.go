@@ -51,6 +51,8 @@ type Subresource string
 const (
 	Main   Subresource = ""
 	Status Subresource = "status"
+	// Finalize is a Namespace's /finalize: only spec.finalizers change.
+	Finalize Subresource = "finalize"
 )
 
 // GetOptions mirrors metav1.GetOptions.

@@ -79,7 +79,9 @@ func (st *Store) tryUpdate(ctx context.Context, key string, cur *current, fn Upd
 	if err := st.prepareUpdate(ctx, obj, old, acc, oldAcc, opts.Subresource); err != nil {
 		return nil, nil, err
 	}
-	if len(acc.GetFinalizers()) == 0 && acc.GetDeletionTimestamp() != nil && opts.Subresource == Main {
+	// A namespace whose spec.finalizers are not done yet (its content is
+	// still being deleted) stays, as upstream's namespace store keeps it.
+	if len(acc.GetFinalizers()) == 0 && acc.GetDeletionTimestamp() != nil && opts.Subresource != Status && !isNamespace(obj) {
 		return st.finishDeletion(ctx, key, cur, opts)
 	}
 	ops, ferr := st.updateClaims(obj, old, key)
@@ -149,6 +151,14 @@ func (st *Store) prepareUpdate(ctx context.Context, obj, old runtime.Object, acc
 		copyField(obj, old, "Status")
 	}
 	st.res.Strategy.Default(obj)
+	if sub == Finalize {
+		// The strategy's PrepareForUpdate protects spec.finalizers from
+		// the main resource; /finalize is the one writer allowed.
+		if errs := st.res.Strategy.ValidateUpdate(ctx, obj, old); len(errs) > 0 {
+			return apierrors.NewInvalid(st.res.GVK().GroupKind(), oldAcc.GetName(), errs)
+		}
+		return nil
+	}
 	st.res.Strategy.PrepareForUpdate(ctx, obj, old)
 	if generationTracked[st.res.Resource] && specChanged(obj, old) {
 		acc.SetGeneration(oldAcc.GetGeneration() + 1)
