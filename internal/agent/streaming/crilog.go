@@ -92,7 +92,8 @@ func (lw *logWriter) write(e logEntry) error {
 	}
 	var buf []byte
 	if lw.timestamps && !lw.midLine[e.stream] {
-		buf = append(buf, e.ts.UTC().Format(time.RFC3339Nano)...)
+		// As the runtime wrote it, offset included, as the kubelet prints it.
+		buf = append(buf, e.ts.Format(time.RFC3339Nano)...)
 		buf = append(buf, ' ')
 	}
 	buf = append(buf, e.content...)
