@@ -1,4 +1,4 @@
-package cronjob
+package cronjob_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 
+	"github.com/navarch/navarch/internal/controllers/cronjob"
 	"github.com/navarch/navarch/internal/testutil/testserver"
 )
 
@@ -42,7 +43,7 @@ func (h *harness) run() {
 	h.t.Helper()
 	cc, start := h.env.ControllerContext(h.t, h.ctx)
 	h.clock = clocktesting.NewFakeClock(h.last)
-	ctl, err := NewWithOptions(cc, Options{Clock: h.clock, Location: time.UTC})
+	ctl, err := cronjob.NewWithOptions(cc, cronjob.Options{Clock: h.clock, Location: time.UTC})
 	if err != nil {
 		h.t.Fatal(err)
 	}
