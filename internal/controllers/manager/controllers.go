@@ -3,6 +3,7 @@ package manager
 import (
 	"slices"
 
+	"github.com/navarch/navarch/internal/controllers/deployment"
 	"github.com/navarch/navarch/internal/controllers/replicaset"
 	"github.com/navarch/navarch/internal/controllers/replication"
 )
@@ -18,6 +19,7 @@ type named struct {
 var all = []named{
 	{replicaset.Name, replicaset.New},
 	{replication.Name, replication.New},
+	{deployment.Name, deployment.New},
 }
 
 func enabled(disabled []string) []named {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/navarch/navarch/internal/controllers/controller"
+	"github.com/navarch/navarch/internal/controllers/podcontrol/podtest"
 	"github.com/navarch/navarch/internal/controllers/replicaset"
 	"github.com/navarch/navarch/internal/testutil/testserver"
 )
@@ -123,7 +124,7 @@ func TestReplicaSetKeepsReplicas(t *testing.T) {
 	c := env.Client
 	ctx := context.Background()
 	created := countCreations(t, c, ns)
-	startFakeKubelet(t, ctx, c, ns, func(p *corev1.Pod) bool { return p.Labels["hold"] == "true" })
+	podtest.StartKubelet(t, c, ns, func(p *corev1.Pod) bool { return p.Labels["hold"] == "true" })
 	run(t, env, replicaset.New)
 
 	rs, err := c.AppsV1().ReplicaSets(ns).Create(ctx, newRS("web", 20), metav1.CreateOptions{})
@@ -194,7 +195,7 @@ func TestReplicaSetAdoptsAndReleases(t *testing.T) {
 	ns := env.Namespace(t, "adopt")
 	c := env.Client
 	ctx := context.Background()
-	startFakeKubelet(t, ctx, c, ns, nil)
+	podtest.StartKubelet(t, c, ns, nil)
 	run(t, env, replicaset.New)
 
 	for i := range 2 {
@@ -260,7 +261,7 @@ func TestReplicationController(t *testing.T) {
 	ns := env.Namespace(t, "rc")
 	c := env.Client
 	ctx := context.Background()
-	startFakeKubelet(t, ctx, c, ns, nil)
+	podtest.StartKubelet(t, c, ns, nil)
 	run(t, env, replicaset.NewForRC)
 
 	n := int32(3)
