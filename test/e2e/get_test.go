@@ -9,10 +9,11 @@ import (
 )
 
 // setupGetFixtures creates a deployment, a NodePort service and three
-// labelled pods (which stay Pending: there are no nodes).
+// labelled pods (which stay Pending: there are no nodes). The deployment
+// has no replicas, so that the controllers add no pods to the listings.
 func setupGetFixtures(t *testing.T, ns string) {
 	t.Helper()
-	kubectl(t, "-n", ns, "create", "deployment", "web", "--image=nginx:1.25")
+	kubectl(t, "-n", ns, "create", "deployment", "web", "--image=nginx:1.25", "--replicas=0")
 	kubectl(t, "-n", ns, "create", "service", "nodeport", "web", "--tcp=80:8080")
 	for _, p := range []struct{ name, labels string }{
 		{"p1", "app=a,env=prod"}, {"p2", "app=b,env=dev"}, {"p3", "app=a,env=dev"},
@@ -34,7 +35,7 @@ func TestGet_Tables(t *testing.T) {
 		rows   []string
 	}{
 		{"deployments", []string{"get", "deployments"}, "NAME READY UP-TO-DATE AVAILABLE AGE",
-			[]string{`web 0/1 0 0 ` + age}},
+			[]string{`web 0/0 0 0 ` + age}},
 		{"services", []string{"get", "services"}, "NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE",
 			[]string{`web NodePort 10\.\d+\.\d+\.\d+ <none> 80:3\d{4}/TCP ` + age}},
 		{"pods", []string{"get", "pods"}, "NAME READY STATUS RESTARTS AGE",
@@ -42,7 +43,7 @@ func TestGet_Tables(t *testing.T) {
 		{"pods wide", []string{"get", "pods", "-o", "wide"}, "NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES",
 			[]string{`p1 0/1 Pending 0 ` + age + ` <none> <none> <none> <none>`, `p2 .*`, `p3 .*`}},
 		{"deployments wide", []string{"get", "deploy", "-o", "wide"}, "NAME READY UP-TO-DATE AVAILABLE AGE CONTAINERS IMAGES SELECTOR",
-			[]string{`web 0/1 0 0 ` + age + ` nginx nginx:1.25 app=web`}},
+			[]string{`web 0/0 0 0 ` + age + ` nginx nginx:1.25 app=web`}},
 		{"show labels", []string{"get", "pods", "--show-labels"}, "NAME READY STATUS RESTARTS AGE LABELS",
 			[]string{`p1 .* app=a,env=prod`, `p2 .* app=b,env=dev`, `p3 .* app=a,env=dev`}},
 		{"custom columns", []string{"get", "pods", "-o", "custom-columns=NAME:.metadata.name,APP:.metadata.labels.app,IMAGE:.spec.containers[0].image"},
@@ -116,7 +117,7 @@ func TestGet_Formats(t *testing.T) {
 			t.Fatalf("-o json: %v", err)
 		}
 		if obj.APIVersion != "apps/v1" || obj.Kind != "Deployment" || obj.Metadata.Name != "web" ||
-			obj.Metadata.Namespace != ns || obj.Metadata.ResourceVersion == "" || obj.Spec.Replicas != 1 {
+			obj.Metadata.Namespace != ns || obj.Metadata.ResourceVersion == "" || obj.Spec.Replicas != 0 {
 			t.Errorf("-o json: got %+v", obj)
 		}
 	})

@@ -31,9 +31,13 @@ func TestDescribe(t *testing.T) {
 	kubectlIn(t, appManifest, "-n", ns, "apply", "-f", "-")
 	kubectl(t, "-n", ns, "run", "lonely", "--image=busybox", "--labels=app=lonely")
 
+	// The controllers create the pod, which stays Pending without nodes.
+	waitFor(t, "the deployment's status", func() bool {
+		return kubectl(t, "-n", ns, "get", "deployment", "web", "-o", "jsonpath={.status.replicas}/{.status.updatedReplicas}") == "1/1"
+	})
 	describeHas(t, kubectl(t, "-n", ns, "describe", "deployment", "web"),
 		"Name: web", "Namespace: "+ns, "Selector: app=web",
-		"Replicas: 1 desired | 0 updated | 0 total | 0 available | 0 unavailable",
+		"Replicas: 1 desired | 1 updated | 1 total | 0 available | 1 unavailable",
 		"StrategyType: RollingUpdate", "RollingUpdateStrategy: 25% max unavailable, 25% max surge",
 		"Image: nginx:1.25", "Port: 8080/TCP")
 	svc := kubectl(t, "-n", ns, "describe", "service", "web")
