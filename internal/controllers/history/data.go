@@ -20,10 +20,10 @@ import (
 const maxPrefix = 223
 
 // Data returns the revision data of a DaemonSet or StatefulSet: a patch
-// that replaces spec.template. It is built exactly as kubectl builds it
-// (the object as JSON, keeping only spec.template, keys sorted), so that
-// `kubectl rollout undo` recognizes a revision equal to the current
-// template.
+// that replaces spec.template. It is built byte for byte as kubectl v1.32
+// builds it (the object as JSON, keeping only spec.template, keys sorted),
+// so that `kubectl rollout undo` recognizes a revision equal to the
+// current template.
 func Data(obj any) ([]byte, error) {
 	whole, err := json.Marshal(obj)
 	if err != nil {
@@ -39,6 +39,15 @@ func Data(obj any) ([]byte, error) {
 		return nil, fmt.Errorf("%T has no spec.template", obj)
 	}
 	template["$patch"] = "replace"
+	// kubectl v1.32 (client-go before omitzero) encodes an unset
+	// creationTimestamp as null and compares the bytes; write it the same
+	// way so it recognizes the current template. Applying the patch is
+	// unaffected.
+	if md, ok := template["metadata"].(map[string]any); ok {
+		if _, set := md["creationTimestamp"]; !set {
+			md["creationTimestamp"] = nil
+		}
+	}
 	return json.Marshal(map[string]any{"spec": map[string]any{"template": template}})
 }
 

@@ -44,7 +44,7 @@ func TestDataIsKubectlsPatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(data), `{"spec":{"template":{"$patch":"replace",`) {
+	if !strings.HasPrefix(string(data), `{"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,`) {
 		t.Fatalf("data = %s, want a spec.template replace patch", data)
 	}
 	curJSON, _ := json.Marshal(cur)
