@@ -3,9 +3,13 @@ package manager
 import (
 	"slices"
 
+	"github.com/navarch/navarch/internal/controllers/cronjob"
+	"github.com/navarch/navarch/internal/controllers/daemonset"
 	"github.com/navarch/navarch/internal/controllers/deployment"
+	"github.com/navarch/navarch/internal/controllers/job"
 	"github.com/navarch/navarch/internal/controllers/replicaset"
 	"github.com/navarch/navarch/internal/controllers/replication"
+	"github.com/navarch/navarch/internal/controllers/ttlafterfinished"
 )
 
 // named is one entry of the controller list.
@@ -20,6 +24,10 @@ var all = []named{
 	{replicaset.Name, replicaset.New},
 	{replication.Name, replication.New},
 	{deployment.Name, deployment.New},
+	{daemonset.Name, daemonset.New},
+	{job.Name, job.New},
+	{cronjob.Name, cronjob.New},
+	{ttlafterfinished.Name, ttlafterfinished.New},
 }
 
 func enabled(disabled []string) []named {
