@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -333,3 +334,15 @@ func brief(p *corev1.Pod) string {
 }
 
 func sh(script string) []string { return []string{"sh", "-c", script} }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// first is the pod's first app container status (zero before any).
+func first(p *corev1.Pod) corev1.ContainerStatus {
+	if len(p.Status.ContainerStatuses) == 0 {
+		return corev1.ContainerStatus{}
+	}
+	return p.Status.ContainerStatuses[0]
+}
+
+func nopLogger() *log.Logger { return log.New(io.Discard, "", 0) }

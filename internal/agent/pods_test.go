@@ -19,6 +19,7 @@ import (
 
 // TestPods runs the pod lifecycle scenarios on one agent, in parallel.
 func TestPods(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	t.Run("web", func(t *testing.T) { t.Parallel(); testWeb(t, c) })
 	t.Run("shared volume and localhost", func(t *testing.T) { t.Parallel(); testSharing(t, c) })
@@ -28,6 +29,10 @@ func TestPods(t *testing.T) {
 	t.Run("security context", func(t *testing.T) { t.Parallel(); testSecurity(t, c) })
 	t.Run("resources", func(t *testing.T) { t.Parallel(); testResources(t, c) })
 	t.Run("restart policies", func(t *testing.T) { t.Parallel(); testRestartPolicies(t, c) })
+	t.Run("probes", func(t *testing.T) { t.Parallel(); testProbes(t, c) })
+	t.Run("crash loop", func(t *testing.T) { t.Parallel(); testCrashLoop(t, c) })
+	t.Run("bad input", func(t *testing.T) { t.Parallel(); testBadInput(t, c) })
+	t.Run("termination", func(t *testing.T) { t.Parallel(); testTermination(t, c) })
 }
 
 func httpGet(url string) (string, error) {

@@ -275,7 +275,10 @@ func AuthsFor(image string, secrets []*corev1.Secret) []*runtimeapi.AuthConfig {
 			if normalizeRegistry(host) != reg {
 				continue
 			}
-			ac := &runtimeapi.AuthConfig{Username: a.Username, Password: a.Password, ServerAddress: host,
+			// No ServerAddress: the registry already matched, and
+			// containerd wants a URL there, which docker configs'
+			// "host:port" keys are not.
+			ac := &runtimeapi.AuthConfig{Username: a.Username, Password: a.Password,
 				IdentityToken: a.IdentityToken, RegistryToken: a.RegistryToken}
 			if a.Auth != "" && a.Username == "" {
 				if raw, err := base64.StdEncoding.DecodeString(a.Auth); err == nil {

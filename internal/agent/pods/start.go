@@ -31,7 +31,12 @@ func (r *round) start(ctx context.Context, c *corev1.Container, restartCount int
 	if perr != nil {
 		w.waiting[c.Name] = waitReason{perr.Reason, perr.Message}
 		event(corev1.EventTypeWarning, "Failed", "Error: "+perr.Reason)
-		if perr.RetryAfter > 0 {
+		switch {
+		case perr.Reason == images.ErrImagePull:
+			// Look again soon: the container then shows ImagePullBackOff
+			// for the rest of the back-off, as upstream's does.
+			return time.Second
+		case perr.RetryAfter > 0:
 			return perr.RetryAfter
 		}
 		return 10 * time.Second
