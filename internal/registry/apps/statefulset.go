@@ -72,6 +72,12 @@ func (StatefulSetStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Ob
 	errs := validateMetaUpdate(&ss.ObjectMeta, &o.ObjectMeta)
 	errs = append(errs, validateStatefulSetSpec(&ss.Spec, specPath)...)
 	masked := *o.Spec.DeepCopy()
+	// Stored claim templates lose apiVersion and kind (protobuf has no
+	// TypeMeta for embedded objects) while the update was just defaulted:
+	// default the old ones too, or no update would ever pass.
+	for i := range masked.VolumeClaimTemplates {
+		defaultClaimTemplate(&masked.VolumeClaimTemplates[i])
+	}
 	masked.Replicas = ss.Spec.Replicas
 	masked.Ordinals = ss.Spec.Ordinals
 	masked.Template = ss.Spec.Template
