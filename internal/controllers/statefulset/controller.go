@@ -1,0 +1,172 @@
+package statefulset
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/navarch/navarch/internal/controllers/controller"
+	"github.com/navarch/navarch/internal/controllers/history"
+)
+
+// Name is the controller's name in the manager and its events' source.
+const Name = "statefulset-controller"
+
+var kind = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
+
+// Controller is the StatefulSet controller.
+type Controller struct {
+	client   kubernetes.Interface
+	sets     appslisters.StatefulSetLister
+	pods     corelisters.PodLister
+	claims   corelisters.PersistentVolumeClaimLister
+	history  *history.History
+	recorder record.EventRecorder
+	log      *slog.Logger
+	loop     *controller.Loop
+	expect   *controller.Expectations
+	now      func() time.Time
+}
+
+// New builds the controller.
+func New(cc controller.Context) (controller.Controller, error) {
+	setInf := cc.Informers.Apps().V1().StatefulSets()
+	podInf := cc.Informers.Core().V1().Pods()
+	claimInf := cc.Informers.Core().V1().PersistentVolumeClaims()
+	revInf := cc.Informers.Apps().V1().ControllerRevisions()
+	c := &Controller{
+		client: cc.Client, sets: setInf.Lister(), pods: podInf.Lister(), claims: claimInf.Lister(),
+		history:  &history.History{Client: cc.Client, Lister: revInf.Lister()},
+		recorder: cc.Recorder(Name), log: cc.Logger.With("controller", Name),
+		expect: controller.NewExpectations(), now: time.Now,
+	}
+	c.loop = controller.NewLoop(Name, cc.Options.Workers, c.sync, cc.Logger)
+	c.loop.WaitFor(setInf.Informer().HasSynced, podInf.Informer().HasSynced, claimInf.Informer().HasSynced, revInf.Informer().HasSynced)
+	handlers := []struct {
+		inf cache.SharedIndexInformer
+		h   cache.ResourceEventHandler
+	}{
+		{setInf.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc: c.loop.Enqueue, UpdateFunc: func(_, o any) { c.loop.Enqueue(o) }, DeleteFunc: c.setDeleted}},
+		{podInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: c.podAdded, UpdateFunc: c.podUpdated, DeleteFunc: c.podDeleted}},
+		{revInf.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc: c.enqueueOwner, UpdateFunc: func(_, o any) { c.enqueueOwner(o) }, DeleteFunc: c.enqueueOwner}},
+	}
+	for _, h := range handlers {
+		if _, err := h.inf.AddEventHandler(h.h); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Name implements controller.Controller.
+func (c *Controller) Name() string { return Name }
+
+// Run implements controller.Controller.
+func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx) }
+
+func (c *Controller) setDeleted(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	if s, ok := obj.(*appsv1.StatefulSet); ok {
+		c.expect.Forget(s.Namespace + "/" + s.Name)
+	}
+	c.loop.Enqueue(obj)
+}
+
+// ownerKey is the key of the StatefulSet controlling obj, if any.
+func ownerKey(obj metav1.Object) (string, bool) {
+	ref := metav1.GetControllerOfNoCopy(obj)
+	if ref == nil || ref.Kind != kind.Kind || ref.APIVersion != kind.GroupVersion().String() {
+		return "", false
+	}
+	return obj.GetNamespace() + "/" + ref.Name, true
+}
+
+func (c *Controller) enqueueOwner(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	if o, ok := obj.(metav1.Object); ok {
+		if key, ok := ownerKey(o); ok {
+			c.loop.Add(key)
+		}
+	}
+}
+
+// enqueueSelecting syncs the sets that may adopt an orphan pod: those
+// whose selector matches it and whose name prefixes it.
+func (c *Controller) enqueueSelecting(p *corev1.Pod) {
+	sets, err := c.sets.StatefulSets(p.Namespace).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, s := range sets {
+		sel, err := metav1.LabelSelectorAsSelector(s.Spec.Selector)
+		if _, member := ordinalOf(s.Name, p.Name); err == nil && member && !sel.Empty() && sel.Matches(labels.Set(p.Labels)) {
+			c.loop.Enqueue(s)
+		}
+	}
+}
+
+func (c *Controller) podAdded(obj any) {
+	p := obj.(*corev1.Pod)
+	if p.DeletionTimestamp != nil {
+		c.podDeleted(p)
+		return
+	}
+	if key, ok := ownerKey(p); ok {
+		c.expect.CreationObserved(key)
+		c.loop.Add(key)
+		return
+	}
+	c.enqueueSelecting(p)
+}
+
+func (c *Controller) podUpdated(old, cur any) {
+	o, p := old.(*corev1.Pod), cur.(*corev1.Pod)
+	if o.ResourceVersion == p.ResourceVersion {
+		return
+	}
+	oldKey, hadOwner := ownerKey(o)
+	key, ok := ownerKey(p)
+	if hadOwner && oldKey != key {
+		c.loop.Add(oldKey)
+	}
+	if !ok {
+		c.enqueueSelecting(p)
+		return
+	}
+	if p.DeletionTimestamp != nil && o.DeletionTimestamp == nil {
+		c.expect.DeletionObserved(key)
+	}
+	c.loop.Add(key)
+}
+
+func (c *Controller) podDeleted(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if key, ok := ownerKey(p); ok {
+		if p.DeletionTimestamp == nil {
+			c.expect.DeletionObserved(key)
+		}
+		c.loop.Add(key)
+	}
+}
