@@ -9,6 +9,7 @@ import (
 	"github.com/navarch/navarch/internal/controllers/job"
 	"github.com/navarch/navarch/internal/controllers/replicaset"
 	"github.com/navarch/navarch/internal/controllers/replication"
+	"github.com/navarch/navarch/internal/controllers/statefulset"
 	"github.com/navarch/navarch/internal/controllers/ttlafterfinished"
 )
 
@@ -25,6 +26,7 @@ var all = []named{
 	{replication.Name, replication.New},
 	{deployment.Name, deployment.New},
 	{daemonset.Name, daemonset.New},
+	{statefulset.Name, statefulset.New},
 	{job.Name, job.New},
 	{cronjob.Name, cronjob.New},
 	{ttlafterfinished.Name, ttlafterfinished.New},
