@@ -10,11 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/navarch/navarch/internal/controllers/controller"
+	"github.com/navarch/navarch/internal/controllers/podcontrol"
 )
 
 // Name is the controller's name in --disable-controllers.
@@ -32,9 +32,10 @@ type Controller struct {
 	recorder    record.EventRecorder
 	deployments appslisters.DeploymentLister
 	rss         appslisters.ReplicaSetLister
-	pods        corelisters.PodLister
-	log         *slog.Logger
-	now         func() time.Time
+	// rsIndex and podIndex have podcontrol.ControllerIndex.
+	rsIndex, podIndex cache.Indexer
+	log               *slog.Logger
+	now               func() time.Time
 }
 
 // New returns the Deployment controller.
@@ -44,10 +45,16 @@ func New(cc controller.Context) (controller.Controller, error) {
 	pods := cc.Informers.Core().V1().Pods()
 	c := &Controller{
 		client: cc.Client, recorder: cc.Recorder("deployment-controller"),
-		deployments: d.Lister(), rss: rs.Lister(), pods: pods.Lister(),
+		deployments: d.Lister(), rss: rs.Lister(),
 		log: cc.Logger.With("controller", Name), now: time.Now,
 	}
 	c.Loop = controller.NewLoop(Name, cc.Options.Workers, c.sync, cc.Logger)
+	for _, inf := range []cache.SharedIndexInformer{rs.Informer(), pods.Informer()} {
+		if err := podcontrol.AddControllerIndex(inf); err != nil {
+			return nil, err
+		}
+	}
+	c.rsIndex, c.podIndex = rs.Informer().GetIndexer(), pods.Informer().GetIndexer()
 	if _, err := d.Informer().AddEventHandler(c.Loop.Handler()); err != nil {
 		return nil, err
 	}

@@ -9,9 +9,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/navarch/navarch/internal/controllers/controller"
+	"github.com/navarch/navarch/internal/controllers/podcontrol"
 )
 
 // rolloutRolling takes one step of a rolling update: grow the new
@@ -103,27 +103,24 @@ func (c *Controller) rolloutRecreate(ctx context.Context, d *appsv1.Deployment, 
 // oldPodsRunning: an old ReplicaSet still reports pods, or one of its pods
 // (terminating ones included) has not finished.
 func (c *Controller) oldPodsRunning(newRS *appsv1.ReplicaSet, old []*appsv1.ReplicaSet) bool {
-	uids := map[string]bool{}
 	for _, rs := range old {
 		if rs.Status.Replicas > 0 {
 			return true
 		}
-		uids[string(rs.UID)] = true
 	}
-	if len(old) == 0 {
-		return false
-	}
-	pods, err := c.pods.Pods(old[0].Namespace).List(labels.Everything())
-	if err != nil {
-		return true
-	}
-	for _, p := range pods {
-		ref := metav1.GetControllerOfNoCopy(p)
-		if ref == nil || !uids[string(ref.UID)] || (newRS != nil && ref.UID == newRS.UID) {
+	for _, rs := range old {
+		if newRS != nil && rs.UID == newRS.UID {
 			continue
 		}
-		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+		pods, err := c.podIndex.ByIndex(podcontrol.ControllerIndex, string(rs.UID))
+		if err != nil {
 			return true
+		}
+		for _, o := range pods {
+			p := o.(*corev1.Pod)
+			if p.Namespace == rs.Namespace && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+				return true
+			}
 		}
 	}
 	return false

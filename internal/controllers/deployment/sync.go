@@ -69,7 +69,7 @@ func (c *Controller) sync(ctx context.Context, key string) (controller.Result, e
 // claimReplicaSets returns d's ReplicaSets, adopting matching orphans and
 // releasing those that no longer match.
 func (c *Controller) claimReplicaSets(ctx context.Context, d *appsv1.Deployment, sel labels.Selector) ([]*appsv1.ReplicaSet, error) {
-	all, err := c.rss.ReplicaSets(d.Namespace).List(labels.Everything())
+	all, err := podcontrol.Candidates[*appsv1.ReplicaSet](c.rsIndex, d.Namespace, d.UID)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/navarch/navarch/internal/controllers/controller"
@@ -29,10 +28,11 @@ type Controller struct {
 	*controller.Loop
 	kind   *kind
 	client podcontrol.Control
-	pods   corelisters.PodLister
-	exp    *expectations
-	log    *slog.Logger
-	now    func() time.Time
+	// podIndex and ownerIndex have podcontrol.ControllerIndex.
+	podIndex, ownerIndex cache.Indexer
+	exp                  *expectations
+	log                  *slog.Logger
+	now                  func() time.Time
 }
 
 // New returns the ReplicaSet controller.
@@ -51,12 +51,17 @@ func newController(cc controller.Context, k *kind) (*Controller, error) {
 	c := &Controller{
 		kind:   k,
 		client: podcontrol.Control{Client: cc.Client, Recorder: cc.Recorder(k.component)},
-		pods:   pods.Lister(),
 		exp:    newExpectations(),
 		log:    cc.Logger.With("controller", k.name),
 		now:    time.Now,
 	}
 	c.Loop = controller.NewLoop(k.name, cc.Options.Workers, c.sync, cc.Logger)
+	for _, inf := range []cache.SharedIndexInformer{pods.Informer(), k.informer} {
+		if err := podcontrol.AddControllerIndex(inf); err != nil {
+			return nil, err
+		}
+	}
+	c.podIndex, c.ownerIndex = pods.Informer().GetIndexer(), k.informer.GetIndexer()
 	if _, err := k.informer.AddEventHandler(c.Loop.Handler()); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
@@ -59,9 +60,10 @@ func (c *Controller) sync(ctx context.Context, key string) (controller.Result, e
 	return controller.Result{RequeueAfter: nextAvailable(pods, rs.Spec.MinReadySeconds, now)}, nil
 }
 
-// claimPods lists the active pods in the namespace and claims them.
+// claimPods claims rs's active pods among those it controls and the
+// orphans of its namespace.
 func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, sel labels.Selector) ([]*corev1.Pod, error) {
-	all, err := c.pods.Pods(rs.Namespace).List(labels.Everything())
+	all, err := podcontrol.PodCandidates(c.podIndex, rs.Namespace, rs.UID)
 	if err != nil {
 		return nil, err
 	}
@@ -148,22 +150,24 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet, own []*corev1.Pod) []*co
 	if ctl == nil {
 		return own
 	}
-	all, err := c.pods.Pods(rs.Namespace).List(labels.Everything())
+	siblings, err := c.ownerIndex.ByIndex(podcontrol.ControllerIndex, string(ctl.UID))
 	if err != nil {
 		return own
 	}
 	var out []*corev1.Pod
-	for _, p := range podcontrol.FilterActive(all) {
-		ref := metav1.GetControllerOfNoCopy(p)
-		if ref == nil || ref.Kind != c.kind.gvk.Kind {
+	for _, s := range siblings {
+		m, err := meta.Accessor(s)
+		if err != nil || m.GetNamespace() != rs.Namespace {
 			continue
 		}
-		sib, _, err := c.kind.get(rs.Namespace, ref.Name)
-		if err != nil || sib.UID != ref.UID {
+		pods, err := c.podIndex.ByIndex(podcontrol.ControllerIndex, string(m.GetUID()))
+		if err != nil {
 			continue
 		}
-		if sc := metav1.GetControllerOfNoCopy(sib); sc != nil && sc.UID == ctl.UID {
-			out = append(out, p)
+		for _, p := range pods {
+			if pod := p.(*corev1.Pod); pod.Namespace == rs.Namespace && podcontrol.IsActive(pod) {
+				out = append(out, pod)
+			}
 		}
 	}
 	return out

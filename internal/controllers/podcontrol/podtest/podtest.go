@@ -6,6 +6,7 @@ package podtest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,9 @@ import (
 // deletions as a kubelet would. It does not bind pods (pods/binding does
 // not set nodeName on the server at the time of writing), so they stay
 // unscheduled and their deletions are immediate.
+// workers is how many pods a Kubelet moves at once.
+const workers = 8
+
 type Kubelet struct {
 	cancel context.CancelFunc
 	queue  workqueue.TypedInterface[string]
@@ -48,19 +52,24 @@ func StartKubelet(t testing.TB, c kubernetes.Interface, ns string, hold func(*co
 		t.Fatal(err)
 	}
 	f.Start(ctx.Done())
-	go func() {
-		defer close(k.done)
-		for {
-			key, quit := k.queue.Get()
-			if quit {
-				return
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				key, quit := k.queue.Get()
+				if quit {
+					return
+				}
+				if obj, ok, _ := k.store.GetByKey(key); ok {
+					_ = step(ctx, c, obj.(*corev1.Pod), hold) // a failure comes back as an update
+				}
+				k.queue.Done(key)
 			}
-			if obj, ok, _ := k.store.GetByKey(key); ok {
-				_ = step(ctx, c, obj.(*corev1.Pod), hold) // a failure comes back as an update
-			}
-			k.queue.Done(key)
-		}
-	}()
+		}()
+	}
+	go func() { wg.Wait(); close(k.done) }()
 	t.Cleanup(k.Stop)
 	return k
 }
