@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -58,6 +59,9 @@ type Options struct {
 	// (port 0: kernel-chosen; the port is published in the Node status).
 	KubeletAddress string
 	KubeletPort    int
+	// KubeletPortFallback takes a kernel-chosen port when KubeletPort is
+	// in use, instead of failing (several agents on one machine).
+	KubeletPortFallback bool
 	// MaxPods is the pods capacity (110).
 	MaxPods int
 	// RegistryMirrors maps registry hosts to endpoints ("http://..." for
@@ -75,6 +79,11 @@ type Options struct {
 	Labels map[string]string
 	// CgroupRoot is the cgroupfs parent of pod cgroups (/kubepods).
 	CgroupRoot string
+	// StopPodsOnExit stops and removes every pod's containers when the
+	// agent stops (the node goes down with it), instead of leaving them
+	// running for the next agent to adopt. `navarch server` sets it for
+	// its own node: the whole cluster stops with that process.
+	StopPodsOnExit bool
 	// Ready, when set, is closed once the agent serves and its node is
 	// registered (for tests and the in-process agent).
 	Ready  chan<- struct{}
@@ -261,11 +270,17 @@ func (a *Agent) connectAPI() error {
 
 func (a *Agent) startServer() error {
 	o := a.opts
-	srv, err := server.Start(server.Config{
+	cfg := server.Config{
 		Address: o.KubeletAddress, Port: o.KubeletPort, Certificate: o.Credentials.Serving, ClientCAs: o.Credentials.ClientCAs(),
 		Handler: streaming.NewHandler(streaming.Config{Runtime: a.runtime.Runtime, Pods: a.pods, Logger: a.log.With("component", "streaming")}),
 		Healthy: a.healthy, Logger: a.log,
-	})
+	}
+	srv, err := server.Start(cfg)
+	if err != nil && o.KubeletPortFallback && errors.Is(err, syscall.EADDRINUSE) {
+		a.log.Warn("kubelet port in use; taking another", "port", o.KubeletPort)
+		cfg.Port = 0
+		srv, err = server.Start(cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -305,6 +320,53 @@ func (a *Agent) run(ctx context.Context) {
 	a.log.Info("node agent running", "kubeletPort", a.server.Port(), "nodeIP", a.opts.NodeIP.String())
 	a.watchRuntime(ctx)
 	wg.Wait()
+	if a.opts.StopPodsOnExit {
+		a.stopAllPods()
+	}
+}
+
+// exitGrace is how long containers get to stop when the agent takes its
+// pods down with it: none, since the server that stops must be gone
+// within seconds (its own shutdown takes most of them).
+const exitGrace = 0
+
+// stopAllPods stops and removes every sandbox navarch made (their
+// containers go with them), releasing their networks and mounts.
+func (a *Agent) stopAllPods() {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	rt := a.runtime.Runtime
+	cs, err := rt.ListContainers(ctx, &runtimeapi.ListContainersRequest{})
+	if err != nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, c := range cs.Containers {
+		if c.Labels[cri.LabelManagedBy] == cri.ManagedByValue && c.State == runtimeapi.ContainerState_CONTAINER_RUNNING {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = rt.StopContainer(ctx, &runtimeapi.StopContainerRequest{ContainerId: c.Id, Timeout: exitGrace})
+			}()
+		}
+	}
+	wg.Wait()
+	sbs, err := rt.ListPodSandbox(ctx, &runtimeapi.ListPodSandboxRequest{})
+	if err != nil {
+		return
+	}
+	for _, sb := range sbs.Items {
+		if sb.Labels[cri.LabelManagedBy] == cri.ManagedByValue {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = rt.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: sb.Id})
+				_, _ = rt.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: sb.Id})
+			}()
+		}
+	}
+	wg.Wait()
+	a.log.Info("stopped the node's pods", "sandboxes", len(sbs.Items))
 }
 
 // watchRuntime reconciles every pod when containerd came back from a crash.

@@ -51,6 +51,7 @@ func Server() *cobra.Command {
 	f.BoolVar(&opts.DisableScheduler, "disable-scheduler", false, "run no scheduler in this process")
 	f.StringVar(&opts.SchedulerConfig, "scheduler-config", "", "scheduler profiles file (default: one default-scheduler profile)")
 	f.BoolVar(&opts.DisableAgent, "disable-agent", false, "run no node agent for this machine")
+	addLocalAgentFlags(f, &opts.Agent)
 	return cmd
 }
 

@@ -30,7 +30,7 @@ import (
 )
 
 // publicPaths are served without credentials, as upstream allows.
-var publicPaths = []string{"/healthz", "/livez", "/readyz", "/version"}
+var publicPaths = []string{"/healthz", "/livez", "/readyz", "/version", joinCAPath}
 
 // Server is a running `navarch server`.
 type Server struct {

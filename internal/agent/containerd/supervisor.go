@@ -217,6 +217,8 @@ func (s *Supervisor) Stop() {
 	s.stopping = true
 	cmd, exited := s.cmd, s.exited
 	s.mu.Unlock()
+	start := time.Now()
+	defer func() { s.log.Debug("containerd stopped", "took", time.Since(start)) }()
 	if cmd != nil && cmd.Process != nil {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
