@@ -162,6 +162,17 @@ func (c *cluster) teardown(cancel context.CancelFunc, done <-chan struct{}) {
 	}
 	cancel()
 	<-done
+	c.sweep()
+}
+
+// sweep removes every sandbox left in the agent's containerd state, then
+// unmounts what is left under the data dir and deletes the bridge.
+func (c *cluster) sweep() {
+	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
 	if sup, err := containerd.Start(ctx, containerd.Config{Dir: filepath.Join(c.dir, "containerd"), SandboxImage: images.PauseRef,
 		CNIBinDir: "/usr/lib/cni", CNIConfDir: filepath.Join(c.dir, "cni", "net.d")}, c.log); err == nil {
 		if rt, err := cri.Dial(sup.Socket()); err == nil {
