@@ -45,6 +45,7 @@ func (s *Server) bind(w http.ResponseWriter, r *http.Request, ri requestInfo, st
 	fn := func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
 		return bindPod(cur.(*corev1.Pod), b)
 	}
+	wo.Subresource = store.Binding
 	if _, err := st.Update(r.Context(), ri.namespace, ri.name, fn, wo); err != nil {
 		writeError(w, r, err)
 		return

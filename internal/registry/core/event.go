@@ -85,7 +85,11 @@ func validateEventObject(e *corev1.Event) field.ErrorList {
 	if e.ReportingController == "" {
 		errs = append(errs, field.Required(field.NewPath("reportingComponent"), ""))
 	} else {
-		errs = append(errs, validation.IsDomainPrefixedPath(field.NewPath("reportingComponent"), e.ReportingController)...)
+		// A qualified name, as upstream's legacy validation checks:
+		// kube-scheduler reports as "default-scheduler".
+		for _, msg := range validation.IsQualifiedName(e.ReportingController) {
+			errs = append(errs, field.Invalid(field.NewPath("reportingComponent"), e.ReportingController, msg))
+		}
 	}
 	if e.ReportingInstance == "" {
 		errs = append(errs, field.Required(field.NewPath("reportingInstance"), ""))

@@ -53,6 +53,9 @@ const (
 	Status Subresource = "status"
 	// Finalize is a Namespace's /finalize: only spec.finalizers change.
 	Finalize Subresource = "finalize"
+	// Binding is a Pod's /binding: the caller sets spec.nodeName and the
+	// PodScheduled condition, which a main-resource update may not.
+	Binding Subresource = "binding"
 )
 
 // GetOptions mirrors metav1.GetOptions.

@@ -147,6 +147,12 @@ func (st *Store) prepareUpdate(ctx context.Context, obj, old runtime.Object, acc
 	if sub == Status {
 		return st.prepareStatusUpdate(ctx, obj, old, acc, oldAcc)
 	}
+	if sub == Binding {
+		// The binding handler changed only nodeName, annotations and the
+		// PodScheduled condition of the current object.
+		st.res.Strategy.Default(obj)
+		return nil
+	}
 	if st.res.HasStatus {
 		copyField(obj, old, "Status")
 	}
