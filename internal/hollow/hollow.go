@@ -113,10 +113,10 @@ type Cluster struct {
 	limiter flowcontrol.RateLimiter
 	// registered switches the limiter on after registration.
 	registered atomic.Bool
-	pods    *podRunner
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	stop    sync.Once
+	pods       *podRunner
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	stop       sync.Once
 }
 
 // task is one unit of work for the shared workers.
