@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -366,6 +367,11 @@ func (a *Agent) stopAllPods() {
 		}
 	}
 	wg.Wait()
+	// Nothing is attached to the pod bridge any more; the bridge plugin
+	// never deletes it.
+	if a.cniConfig.Bridge != "" {
+		_ = exec.CommandContext(ctx, "ip", "link", "delete", a.cniConfig.Bridge).Run()
+	}
 	a.log.Info("stopped the node's pods", "sandboxes", len(sbs.Items))
 }
 

@@ -20,7 +20,7 @@ var defaultAgentDirs = []string{"/var/lib/navarch/agent", "/var/lib/navarch-agen
 
 func (t *imageTarget) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.address, "address", "", "containerd socket (default: the agent's, from --data-dir)")
-	cmd.Flags().StringVar(&t.dataDir, "data-dir", "", "the agent's data dir (<server data dir>/agent for the server's own node)")
+	cmd.Flags().StringVar(&t.dataDir, "data-dir", "", "the agent's data dir, or the server's for its own node")
 }
 
 func (t *imageTarget) socket() (string, error) {
@@ -32,9 +32,11 @@ func (t *imageTarget) socket() (string, error) {
 		dirs = []string{t.dataDir}
 	}
 	for _, d := range dirs {
-		s := filepath.Join(d, "containerd", "containerd.sock")
-		if _, err := os.Stat(s); err == nil {
-			return s, nil
+		// The agent's own data dir, or a server's (whose agent is in agent/).
+		for _, s := range []string{filepath.Join(d, "containerd", "containerd.sock"), filepath.Join(d, "agent", "containerd", "containerd.sock")} {
+			if _, err := os.Stat(s); err == nil {
+				return s, nil
+			}
 		}
 	}
 	return "", fmt.Errorf("no agent containerd socket found in %v: is the agent running? (give --data-dir or --address)", dirs)
