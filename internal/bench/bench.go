@@ -39,7 +39,10 @@ type Options struct {
 	Watchers int
 	// ContentType is the client's wire format.
 	ContentType string
-	Out         io.Writer
+	// ServerArgs are extra `navarch server` flags; nil runs the API alone
+	// (--disable-controllers=*).
+	ServerArgs []string
+	Out        io.Writer
 }
 
 // child is a navarch server started for a benchmark.
@@ -63,9 +66,12 @@ func startServer(ctx context.Context, o Options) (*child, error) {
 		return nil, err
 	}
 	c := &child{dir: dir, url: "https://127.0.0.1:" + strconv.Itoa(port)}
-	c.cmd = exec.CommandContext(ctx, o.Binary, "server", "--data-dir", dir, "--secure-port", strconv.Itoa(port), "--bind-address", "127.0.0.1", "--log-level", "warn",
+	args := []string{"server", "--data-dir", dir, "--secure-port", strconv.Itoa(port), "--bind-address", "127.0.0.1", "--log-level", "warn"}
+	if o.ServerArgs == nil {
 		// The API server alone, as upstream's reference figures were taken.
-		"--disable-controllers=*")
+		args = append(args, "--disable-controllers=*", "--disable-scheduler")
+	}
+	c.cmd = exec.CommandContext(ctx, o.Binary, append(args, o.ServerArgs...)...)
 	c.cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := c.cmd.Start(); err != nil {
