@@ -63,8 +63,14 @@ func oldScaleDown(d *appsv1.Deployment, all, old []*appsv1.ReplicaSet, newRS *ap
 		sizes[rs.Name] = size(rs) - n
 		cleaned += n
 	}
-	// Then available pods, keeping minAvailable of them.
-	available := sumStatus(all, statusAvailable)
+	// Then available pods, keeping minAvailable of them. A ReplicaSet
+	// whose status has not caught up with a smaller size still counts
+	// the pods it is about to delete: count at most its size, or two
+	// syncs in a row would both scale it down for the same pods.
+	var available int32
+	for _, rs := range all {
+		available += min(rs.Status.AvailableReplicas, size(rs))
+	}
 	if available <= minAvailable {
 		return sizes
 	}

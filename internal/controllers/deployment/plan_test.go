@@ -36,6 +36,13 @@ func rs(name string, n, avail int32, age int) *appsv1.ReplicaSet {
 	return r
 }
 
+// statusLags makes r report available pods beyond its size, as it does
+// between a scale-down and the ReplicaSet controller's next sync.
+func statusLags(r *appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	r.Status.Replicas, r.Status.ReadyReplicas = r.Status.AvailableReplicas, r.Status.AvailableReplicas
+	return r
+}
+
 func annotated(r *appsv1.ReplicaSet, desired, max int32) *appsv1.ReplicaSet {
 	r.Annotations[DesiredReplicasAnnotation] = strconv.Itoa(int(desired))
 	r.Annotations[MaxReplicasAnnotation] = strconv.Itoa(int(max))
@@ -123,6 +130,8 @@ func TestOldScaleDown(t *testing.T) {
 			[]*appsv1.ReplicaSet{rs("b", 5, 5, 1), rs("a", 5, 5, 0)}, rs("new", 0, 0, 5), map[string]int32{"a": 3}},
 		{"spans two old sets", deploy(10, "50%", "50%"),
 			[]*appsv1.ReplicaSet{rs("b", 4, 4, 1), rs("a", 3, 3, 0)}, rs("new", 3, 3, 5), map[string]int32{"a": 0, "b": 2}},
+		{"stale status of a shrunk set counts only its size", deploy(10, "0", "2"),
+			[]*appsv1.ReplicaSet{statusLags(rs("a", 8, 10, 0))}, rs("new", 2, 2, 5), map[string]int32{"a": 6}},
 		{"no old pods", deploy(3, "1", "1"), []*appsv1.ReplicaSet{rs("a", 0, 0, 0)}, rs("new", 3, 3, 5), nil},
 	}
 	for _, tt := range tests {
