@@ -6,9 +6,15 @@ import (
 	"github.com/navarch/navarch/internal/controllers/cronjob"
 	"github.com/navarch/navarch/internal/controllers/daemonset"
 	"github.com/navarch/navarch/internal/controllers/deployment"
+	"github.com/navarch/navarch/internal/controllers/garbagecollector"
 	"github.com/navarch/navarch/internal/controllers/job"
+	"github.com/navarch/navarch/internal/controllers/namespace"
+	"github.com/navarch/navarch/internal/controllers/nodeipam"
+	"github.com/navarch/navarch/internal/controllers/nodelifecycle"
+	"github.com/navarch/navarch/internal/controllers/podgc"
 	"github.com/navarch/navarch/internal/controllers/replicaset"
 	"github.com/navarch/navarch/internal/controllers/replication"
+	"github.com/navarch/navarch/internal/controllers/serviceaccount"
 	"github.com/navarch/navarch/internal/controllers/statefulset"
 	"github.com/navarch/navarch/internal/controllers/ttlafterfinished"
 )
@@ -30,6 +36,12 @@ var all = []named{
 	{job.Name, job.New},
 	{cronjob.Name, cronjob.New},
 	{ttlafterfinished.Name, ttlafterfinished.New},
+	{namespace.Name, namespace.New},
+	{serviceaccount.Name, serviceaccount.New},
+	{garbagecollector.Name, garbagecollector.New},
+	{nodeipam.Name, nodeipam.New},
+	{nodelifecycle.Name, nodelifecycle.New},
+	{podgc.Name, podgc.New},
 }
 
 func enabled(disabled []string) []named {
