@@ -22,7 +22,7 @@ func TestRollingUpdateKeepsAvailability(t *testing.T) {
 	env := testserver.Start(t)
 	ns := env.Namespace(t, "rolling")
 	c := env.Client
-	podtest.StartKubelet(t, c, ns, nil)
+	podtest.StartBindingKubelet(t, c, ns, "node-1", nil)
 	runControllers(t, env)
 
 	d := create(t, c, ns, newDeployment("web", 8, "nginx:1"))
@@ -162,7 +162,7 @@ func TestRecreate(t *testing.T) {
 	env := testserver.Start(t)
 	ns := env.Namespace(t, "recreate")
 	c := env.Client
-	podtest.StartKubelet(t, c, ns, nil)
+	podtest.StartBindingKubelet(t, c, ns, "node-1", nil)
 	runControllers(t, env)
 
 	d := newDeployment("db", 3, "postgres:16")
@@ -273,7 +273,7 @@ func TestRestartMidRollout(t *testing.T) {
 	ns := env.Namespace(t, "restart")
 	var holdNew atomic.Bool
 	hold := func(p *corev1.Pod) bool { return holdNew.Load() && p.Spec.Containers[0].Image == "nginx:2" }
-	k := podtest.StartKubelet(t, env.Client, ns, hold)
+	k := podtest.StartBindingKubelet(t, env.Client, ns, "node-1", hold)
 
 	create(t, env.Client, ns, newDeployment("web", 6, "nginx:1"))
 	waitDeployment(t, env.Client, ns, "web", "the first rollout", rolledOut)
@@ -285,7 +285,7 @@ func TestRestartMidRollout(t *testing.T) {
 	k.Stop()
 	env.Restart(t)
 	holdNew.Store(false)
-	podtest.StartKubelet(t, env.Client, ns, hold)
+	podtest.StartBindingKubelet(t, env.Client, ns, "node-1", hold)
 	d := waitDeployment(t, env.Client, ns, "web", "the rollout to finish after the restart", func(d *appsv1.Deployment) bool {
 		return rolledOut(d) && d.Annotations[deployment.RevisionAnnotation] == "2"
 	})

@@ -124,7 +124,7 @@ func TestReplicaSetKeepsReplicas(t *testing.T) {
 	c := env.Client
 	ctx := context.Background()
 	created := countCreations(t, c, ns)
-	podtest.StartKubelet(t, c, ns, func(p *corev1.Pod) bool { return p.Labels["hold"] == "true" })
+	podtest.StartBindingKubelet(t, c, ns, "node-1", func(p *corev1.Pod) bool { return p.Labels["hold"] == "true" })
 	run(t, env, replicaset.New)
 
 	rs, err := c.AppsV1().ReplicaSets(ns).Create(ctx, newRS("web", 20), metav1.CreateOptions{})

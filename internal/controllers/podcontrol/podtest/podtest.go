@@ -21,9 +21,10 @@ import (
 
 // Kubelet reports the pods of one namespace Running and Ready as soon as
 // it sees them (unless Hold says not yet), and finishes graceful
-// deletions as a kubelet would. It does not bind pods (pods/binding does
-// not set nodeName on the server at the time of writing), so they stay
-// unscheduled and their deletions are immediate.
+// deletions as a kubelet would. Started by StartKubelet it leaves pods
+// unscheduled (their deletions are immediate); started by
+// StartBindingKubelet it first binds them to a node, so that deletions
+// are graceful and pass through Terminating.
 // workers is how many pods a Kubelet moves at once.
 const workers = 8
 
@@ -38,6 +39,18 @@ type Kubelet struct {
 // hold, if set, keeps the pods it returns true for not ready; Recheck
 // re-evaluates them once hold changes its mind.
 func StartKubelet(t testing.TB, c kubernetes.Interface, ns string, hold func(*corev1.Pod) bool) *Kubelet {
+	t.Helper()
+	return start(t, c, ns, "", hold)
+}
+
+// StartBindingKubelet is StartKubelet that also binds every unscheduled
+// pod to node (which need not exist) before running it.
+func StartBindingKubelet(t testing.TB, c kubernetes.Interface, ns, node string, hold func(*corev1.Pod) bool) *Kubelet {
+	t.Helper()
+	return start(t, c, ns, node, hold)
+}
+
+func start(t testing.TB, c kubernetes.Interface, ns, node string, hold func(*corev1.Pod) bool) *Kubelet {
 	t.Helper()
 	f := informers.NewSharedInformerFactoryWithOptions(c, 0, informers.WithNamespace(ns))
 	inf := f.Core().V1().Pods().Informer()
@@ -63,7 +76,7 @@ func StartKubelet(t testing.TB, c kubernetes.Interface, ns string, hold func(*co
 					return
 				}
 				if obj, ok, _ := k.store.GetByKey(key); ok {
-					_ = step(ctx, c, obj.(*corev1.Pod), hold) // a failure comes back as an update
+					_ = step(ctx, c, obj.(*corev1.Pod), node, hold) // a failure comes back as an update
 				}
 				k.queue.Done(key)
 			}
@@ -88,11 +101,14 @@ func (k *Kubelet) Stop() {
 	<-k.done
 }
 
-func step(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, hold func(*corev1.Pod) bool) error {
+func step(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, node string, hold func(*corev1.Pod) bool) error {
 	pods := c.CoreV1().Pods(pod.Namespace)
 	switch {
 	case pod.DeletionTimestamp != nil:
 		return ignoreGone(pods.Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64), Preconditions: &metav1.Preconditions{UID: &pod.UID}}))
+	case node != "" && pod.Spec.NodeName == "":
+		b := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, UID: pod.UID}, Target: corev1.ObjectReference{Kind: "Node", Name: node}}
+		return ignoreGone(pods.Bind(ctx, b, metav1.CreateOptions{}))
 	case IsReady(pod) || (hold != nil && hold(pod)):
 		return nil
 	}
