@@ -6,6 +6,8 @@ import (
 	"github.com/navarch/navarch/internal/controllers/cronjob"
 	"github.com/navarch/navarch/internal/controllers/daemonset"
 	"github.com/navarch/navarch/internal/controllers/deployment"
+	"github.com/navarch/navarch/internal/controllers/endpoint"
+	"github.com/navarch/navarch/internal/controllers/endpointslice"
 	"github.com/navarch/navarch/internal/controllers/garbagecollector"
 	"github.com/navarch/navarch/internal/controllers/job"
 	"github.com/navarch/navarch/internal/controllers/namespace"
@@ -42,6 +44,8 @@ var all = []named{
 	{nodeipam.Name, nodeipam.New},
 	{nodelifecycle.Name, nodelifecycle.New},
 	{podgc.Name, podgc.New},
+	{endpoint.Name, endpoint.New},
+	{endpointslice.Name, endpointslice.New},
 }
 
 func enabled(disabled []string) []named {
