@@ -21,12 +21,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/navarch/navarch/internal/agent"
-	"github.com/navarch/navarch/internal/agent/cni"
-	"github.com/navarch/navarch/internal/agent/containerd"
-	"github.com/navarch/navarch/internal/agent/cri"
 	"github.com/navarch/navarch/internal/agent/images"
 	"github.com/navarch/navarch/internal/agent/join"
 	"github.com/navarch/navarch/internal/agent/node"
@@ -200,34 +196,12 @@ func (c *cluster) waitReady() {
 // outlives the test; then it unmounts what is left under the data dir.
 func (c *cluster) teardown() {
 	c.stopAgent()
-	removeAllPods(c.dir, c.log)
-	unmountAll(c.dir)
-	// The bridge plugin creates the bridge but never deletes it.
-	_ = exec.Command("ip", "link", "delete", cni.BridgeName(c.dir)).Run()
-}
-
-// removeAllPods runs containerd alone on an agent's data dir and removes
-// every sandbox, tearing down their networks.
-func removeAllPods(dir string, log *slog.Logger) {
-	sup, err := containerd.Start(context.Background(), containerd.Config{Dir: filepath.Join(dir, "containerd"), SandboxImage: images.PauseRef,
-		CNIBinDir: "/usr/lib/cni", CNIConfDir: filepath.Join(dir, "cni", "net.d")}, log)
-	if err != nil {
-		return
-	}
-	defer sup.Stop()
-	rt, err := cri.Dial(sup.Socket())
-	if err != nil {
-		return
-	}
-	defer rt.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if sbs, err := rt.Runtime.ListPodSandbox(ctx, &runtimeapi.ListPodSandboxRequest{}); err == nil {
-		for _, sb := range sbs.Items {
-			_, _ = rt.Runtime.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: sb.Id})
-			_, _ = rt.Runtime.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: sb.Id})
-		}
+	if err := agent.RemoveAllPods(ctx, c.dir, c.log); err != nil {
+		c.t.Errorf("remove the test's pods: %v", err)
 	}
+	unmountAll(c.dir)
 }
 
 func unmountAll(dir string) {

@@ -66,6 +66,7 @@ func Agent() *cobra.Command {
 	f.StringSliceVar(&a.opts.ClusterDNS, "cluster-dns", nil, "nameservers of pods with dnsPolicy ClusterFirst")
 	f.StringVar(&a.opts.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	f.StringSliceVar(&a.mirrors, "registry-mirror", nil, "HOST=URL: pull images of registry HOST from URL (http:// for plain HTTP); repeatable")
+	f.BoolVar(&a.opts.StopPodsOnExit, "stop-pods-on-exit", false, "stop and remove the node's containers when the agent stops (default: leave them for the next agent to adopt)")
 	f.StringSliceVar(&a.labels, "node-labels", nil, "KEY=VALUE labels added to the Node at registration")
 	return cmd
 }

@@ -65,7 +65,7 @@ func (c Config) Render() ([]byte, error) {
 	}
 	bridge := map[string]any{
 		"type": "bridge", "bridge": c.Bridge,
-		"isGateway": true, "ipMasq": true, "hairpinMode": true,
+		"isGateway": true, "ipMasq": false, "hairpinMode": true,
 		"ipam": map[string]any{
 			"type":    "host-local",
 			"ranges":  [][]map[string]string{{{"subnet": cidr.String()}}},

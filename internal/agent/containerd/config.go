@@ -60,6 +60,10 @@ func (c Config) render() (string, error) {
 	b.WriteString("  restrict_oom_score_adj = true\n")
 	b.WriteString("  stream_server_address = \"127.0.0.1\"\n  stream_server_port = \"0\"\n")
 	b.WriteString("  tolerate_missing_hugetlb_controller = true\n  disable_hugetlb_controller = true\n")
+	// Pod network namespaces live in our state dir, not /run/netns: that
+	// directory is often a shared bind mount of itself (iproute2 makes it
+	// one), where each netns mount appears twice and cannot be removed.
+	b.WriteString("  netns_mounts_under_state_dir = true\n")
 	fmt.Fprintf(&b, "\n%s.containerd]\n  snapshotter = \"overlayfs\"\n  default_runtime_name = \"runc\"\n", strings.TrimSuffix(cri, "]"))
 	fmt.Fprintf(&b, "\n%s.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n", strings.TrimSuffix(cri, "]"))
 	// runc keeps its state per containerd, not in the machine-wide default.

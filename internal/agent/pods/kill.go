@@ -217,7 +217,6 @@ func (w *worker) remove(ctx context.Context, pod *corev1.Pod, state *cri.PodStat
 	if graceful {
 		grace = deletionGrace(pod)
 	}
-	w.m.log.Debug("removing pod", "pod", podKey(pod), "grace", grace, "containers", len(state.Containers), "graceful", graceful)
 	w.killContainers(ctx, pod, state, grace, "")
 	for _, sb := range state.Sandboxes {
 		if _, err := w.m.cfg.Runtime.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: sb.Id}); err != nil && !cri.IsNotFound(err) {
