@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -40,6 +41,9 @@ type ControllersOptions struct {
 	Burst int
 	// Timeout bounds each phase.
 	Timeout time.Duration
+	// CPUProfile, if set, is where this process's CPU profile (the
+	// controller manager's) over both phases is written.
+	CPUProfile string
 	// Progress prints, every second, how far the pods are (it lists all
 	// pods, which costs the server: for diagnosis, not for figures).
 	Progress bool
@@ -73,6 +77,17 @@ func Controllers(ctx context.Context, o ControllersOptions) error {
 	go func() { mgrDone <- runManager(mgrCtx, kc, o) }()
 	defer func() { stopMgr(); <-mgrDone }()
 
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(o.Out, "navarch bench controllers: %d replicas on %d hollow nodes, scheduler on, controller manager in this process (client %g qps, burst %d)\n",
 		o.Replicas, o.Nodes, o.QPS, o.Burst)
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}, metav1.CreateOptions{}); err != nil {

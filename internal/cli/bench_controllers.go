@@ -45,6 +45,7 @@ func benchControllers() *cobra.Command {
 	f.Float32Var(&o.QPS, "qps", o.QPS, "controller manager client QPS (as navarch server's)")
 	f.IntVar(&o.Burst, "burst", o.Burst, "controller manager client burst (as navarch server's)")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "limit for each phase")
+	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write the controller manager's CPU profile to this file")
 	f.BoolVar(&o.Progress, "progress", false, "print pod counts every second (diagnosis: costs the server)")
 	return cmd
 }
