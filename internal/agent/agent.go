@@ -33,6 +33,7 @@ import (
 	"github.com/navarch/navarch/internal/agent/pods"
 	"github.com/navarch/navarch/internal/agent/server"
 	"github.com/navarch/navarch/internal/agent/streaming"
+	"github.com/navarch/navarch/internal/proxy"
 )
 
 // Options configure the node agent.
@@ -76,6 +77,9 @@ type Options struct {
 	// ClusterFirst); without ClusterDNS pods use the node's resolv.conf.
 	ClusterDNS    []string
 	ClusterDomain string
+	// ClusterCIDR is the whole cluster's pod network, for the service
+	// proxy and egress masquerading (default 10.244.0.0/16).
+	ClusterCIDR string
 	// Labels are added to the Node at registration.
 	Labels map[string]string
 	// CgroupRoot is the cgroupfs parent of pod cgroups (/kubepods).
@@ -107,6 +111,7 @@ type Agent struct {
 	netReady   atomic.Bool
 	version    *runtimeapi.VersionResponse
 	cniConfig  cni.Config
+	network    *proxy.NodeNetwork
 }
 
 // Run runs the agent until ctx ends, then stops containerd (if it started
@@ -180,12 +185,16 @@ func start(ctx context.Context, o Options) (_ *Agent, err error) {
 		return nil, err
 	}
 	a.recorder.Eventf(nodeRef(o.NodeName), corev1.EventTypeNormal, "Starting", "Starting kubelet.")
+	if err := a.startNetwork(ctx); err != nil {
+		return nil, err
+	}
+	o.ClusterDNS = a.network.ClusterDNS()
 	capacity := node.Capacity(o.DataDir, o.MaxPods)
 	a.pods = pods.New(pods.Config{
 		Client: a.client, Runtime: a.runtime.Runtime, Images: a.runtime.Images, Recorder: a.recorder, Logger: a.log,
 		NodeName: o.NodeName, NodeIP: o.NodeIP, DataDir: o.DataDir, CgroupRoot: o.CgroupRoot,
 		ClusterDNS: o.ClusterDNS, ClusterDomain: o.ClusterDomain, Allocatable: capacity,
-		NetworkReady: a.netReady.Load, RuntimeName: a.version.RuntimeName,
+		NetworkReady: a.netReady.Load, RuntimeName: a.version.RuntimeName, ServiceEnv: a.network.ServiceEnv,
 	})
 	if err := a.startServer(); err != nil {
 		return nil, err
@@ -330,6 +339,7 @@ func (a *Agent) run(ctx context.Context) {
 	}()
 	a.watchRuntime(ctx)
 	wg.Wait()
+	a.network.Wait()
 	if a.opts.StopPodsOnExit {
 		a.stopAllPods()
 	}
@@ -419,6 +429,7 @@ func (a *Agent) setupNetwork(ctx context.Context) {
 		return
 	}
 	a.log.Info("pod network configured", "podCIDR", cidr, "bridge", a.cniConfig.Bridge)
+	a.network.SetPodCIDR(cidr)
 	for ctx.Err() == nil {
 		if ok, _ := a.runtimeNetworkReady(ctx); ok {
 			a.netReady.Store(true)

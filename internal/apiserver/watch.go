@@ -137,7 +137,12 @@ func (ws *watchStream) writeProto(t watch.EventType, raw []byte) error {
 func (ws *watchStream) objectBytes(ev cache.Event) ([]byte, error) {
 	switch ev.Type {
 	case watch.Bookmark:
-		return ws.encode(ws.bookmark(ev))
+		bm := ws.bookmark(ev)
+		if acc, err := meta.Accessor(bm); err == nil && ws.out.meta {
+			// A metadata-only watcher decodes nothing but metadata.
+			return ws.encode(partialMeta(acc))
+		}
+		return ws.encode(bm)
 	case watch.Error:
 		st := statusOf(watchError(ev.Err, ws.res))
 		return ws.encode(&st)

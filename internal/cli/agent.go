@@ -65,6 +65,7 @@ func Agent() *cobra.Command {
 	f.IntVar(&a.opts.MaxPods, "max-pods", a.opts.MaxPods, "pods this node runs at most")
 	f.StringSliceVar(&a.opts.ClusterDNS, "cluster-dns", nil, "nameservers of pods with dnsPolicy ClusterFirst")
 	f.StringVar(&a.opts.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
+	f.StringVar(&a.opts.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "the cluster's pod network (the server's --cluster-cidr), for the service proxy and egress masquerading")
 	f.StringSliceVar(&a.mirrors, "registry-mirror", nil, "HOST=URL: pull images of registry HOST from URL (http:// for plain HTTP); repeatable")
 	f.BoolVar(&a.opts.StopPodsOnExit, "stop-pods-on-exit", false, "stop and remove the node's containers when the agent stops (default: leave them for the next agent to adopt)")
 	f.StringSliceVar(&a.labels, "node-labels", nil, "KEY=VALUE labels added to the Node at registration")

@@ -63,7 +63,9 @@ func TestServicePorts(t *testing.T) {
 		want: "default/web/tcp/http 10.96.0.5:80 np=0 ext=[] extLocal=false aff=0 eps=10.244.1.2:8080(local=true,ready=true,serving=true,term=false)",
 	}, {
 		name: "headless Service has nothing to program",
-		src:  Sources{Service: svc(func(s *corev1.Service) { s.Spec.ClusterIP, s.Spec.ClusterIPs = corev1.ClusterIPNone, []string{corev1.ClusterIPNone} })},
+		src: Sources{Service: svc(func(s *corev1.Service) {
+			s.Spec.ClusterIP, s.Spec.ClusterIPs = corev1.ClusterIPNone, []string{corev1.ClusterIPNone}
+		})},
 		want: "",
 	}, {
 		name: "ExternalName has nothing to program",

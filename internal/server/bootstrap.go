@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -34,7 +35,47 @@ func (s *Server) bootstrap(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.bootstrapKubernetesService(ctx)
+	if err := s.bootstrapKubernetesService(ctx); err != nil {
+		return err
+	}
+	return s.bootstrapDNSService(ctx)
+}
+
+// bootstrapDNSService creates kube-system/kube-dns at the 10th address of
+// the service range, where clients expect the cluster DNS. It has no
+// selector: every node agent answers DNS itself, and its proxy sends this
+// IP's port 53 to it. An address already taken is logged, not fatal.
+func (s *Server) bootstrapDNSService(ctx context.Context) error {
+	cidr, err := s.opts.serviceCIDR()
+	if err != nil {
+		return err
+	}
+	ip := dnsServiceIP(cidr)
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-dns", Namespace: metav1.NamespaceSystem,
+			Labels: map[string]string{"k8s-app": "kube-dns", "kubernetes.io/name": "KubeDNS"}},
+		Spec: corev1.ServiceSpec{ClusterIP: ip.String(), Ports: []corev1.ServicePort{
+			{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP, TargetPort: intstr.FromInt32(53)},
+			{Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(53)},
+		}},
+	}
+	_, err = s.stores[servicesGVR].Create(ctx, metav1.NamespaceSystem, svc, store.WriteOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		s.log.Warn("no kube-dns Service", "ip", ip.String(), "err", err)
+	}
+	return nil
+}
+
+// dnsServiceIP is the 10th address of the service range.
+func dnsServiceIP(cidr *net.IPNet) net.IP {
+	ip := core.FirstServiceIP(cidr)
+	b := ip.To4()
+	if b == nil {
+		b = ip.To16()
+	}
+	out := append(net.IP(nil), b...)
+	out[len(out)-1] += 9
+	return out
 }
 
 func (s *Server) bootstrapKubernetesService(ctx context.Context) error {

@@ -56,13 +56,20 @@ func (r *round) env(c *corev1.Container) ([]*runtimeapi.KeyValue, error) {
 					strings.Join(invalid, ", "), kind, pod.Namespace, ref))
 		}
 	}
+	svcVars := r.serviceEnv()
 	for _, e := range c.Env {
-		v, ok, err := r.envValue(c, e, vars)
+		v, ok, err := r.envValue(c, e, withServiceEnv(vars, svcVars))
 		if err != nil {
 			return nil, err
 		}
 		if ok {
 			set(e.Name, v)
+		}
+	}
+	// Service variables come last and never override the container's.
+	for _, e := range svcVars {
+		if _, ok := vars[e.Name]; !ok {
+			set(e.Name, e.Value)
 		}
 	}
 	out := make([]*runtimeapi.KeyValue, 0, len(order))
@@ -102,6 +109,32 @@ func (r *round) envFromSource(from corev1.EnvFromSource) (map[string]string, err
 }
 
 func optional(p *bool) bool { return p != nil && *p }
+
+// serviceEnv is the pod's Service environment (enableServiceLinks
+// defaults to true).
+func (r *round) serviceEnv() []corev1.EnvVar {
+	if r.w.m.cfg.ServiceEnv == nil {
+		return nil
+	}
+	links := r.pod.Spec.EnableServiceLinks == nil || *r.pod.Spec.EnableServiceLinks
+	return r.w.m.cfg.ServiceEnv(r.pod.Namespace, links)
+}
+
+// withServiceEnv lets $(VAR) references see Service variables the
+// container has not set itself, as upstream's expansion does.
+func withServiceEnv(vars map[string]string, svc []corev1.EnvVar) map[string]string {
+	if len(svc) == 0 {
+		return vars
+	}
+	m := make(map[string]string, len(vars)+len(svc))
+	for _, e := range svc {
+		m[e.Name] = e.Value
+	}
+	for k, v := range vars {
+		m[k] = v
+	}
+	return m
+}
 
 // envValue resolves one env entry; ok=false skips it (optional source
 // missing).

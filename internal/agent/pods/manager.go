@@ -53,6 +53,9 @@ type Config struct {
 	// RelistInterval is how often the runtime is listed to notice
 	// containers that changed state (1 s, as the kubelet's PLEG).
 	RelistInterval time.Duration
+	// ServiceEnv returns the Service environment variables of a pod's
+	// containers (nil: none).
+	ServiceEnv func(namespace string, enableServiceLinks bool) []corev1.EnvVar
 }
 
 // Manager runs a worker per pod bound to the node.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/navarch/navarch/internal/agent/cri"
 	"github.com/navarch/navarch/internal/agent/fieldpath"
+	navdns "github.com/navarch/navarch/internal/dns"
 )
 
 // network holds back pods that need pod networking until it is set up.
@@ -275,50 +276,19 @@ func sysctls(pod *corev1.Pod) map[string]string {
 	return out
 }
 
-// dnsConfig follows dnsPolicy. Without cluster DNS configured, ClusterFirst
-// falls back to the node's resolv.conf, with upstream's warning event.
+// dnsConfig follows dnsPolicy (internal/dns has the rules). Without
+// cluster DNS configured, ClusterFirst falls back to the node's
+// resolv.conf, with upstream's warning event.
 func (w *worker) dnsConfig(pod *corev1.Pod) *runtimeapi.DNSConfig {
-	policy := pod.Spec.DNSPolicy
-	if policy == "" {
-		policy = corev1.DNSClusterFirst
+	host, _ := navdns.ReadResolvConf("/etc/resolv.conf")
+	rc, ok, warning := navdns.PodDNS(pod, w.m.cfg.ClusterDNS, w.m.cfg.ClusterDomain, host)
+	if warning != "" {
+		w.eventOnce(pod, "", corev1.EventTypeWarning, "MissingClusterDNS", warning)
 	}
-	if policy == corev1.DNSClusterFirst && pod.Spec.HostNetwork {
-		policy = corev1.DNSDefault
+	if !ok {
+		return nil
 	}
-	if policy == corev1.DNSClusterFirstWithHostNet {
-		policy = corev1.DNSClusterFirst
-	}
-	m := w.m
-	var cfg *runtimeapi.DNSConfig
-	switch policy {
-	case corev1.DNSClusterFirst:
-		if len(m.cfg.ClusterDNS) == 0 {
-			w.eventOnce(pod, "", corev1.EventTypeWarning, "MissingClusterDNS",
-				fmt.Sprintf("pod: %q. kubelet does not have ClusterDNS IP configured and cannot create Pod using %q policy. Falling back to %q policy.",
-					pod.Name+"_"+pod.Namespace+"("+string(pod.UID)+")", corev1.DNSClusterFirst, corev1.DNSDefault))
-			break
-		}
-		d := m.cfg.ClusterDomain
-		cfg = &runtimeapi.DNSConfig{Servers: m.cfg.ClusterDNS,
-			Searches: []string{pod.Namespace + ".svc." + d, "svc." + d, d}, Options: []string{"ndots:5"}}
-	case corev1.DNSNone:
-		cfg = &runtimeapi.DNSConfig{}
-	}
-	if pc := pod.Spec.DNSConfig; pc != nil {
-		if cfg == nil {
-			cfg = &runtimeapi.DNSConfig{}
-		}
-		cfg.Servers = append(cfg.Servers, pc.Nameservers...)
-		cfg.Searches = append(cfg.Searches, pc.Searches...)
-		for _, o := range pc.Options {
-			opt := o.Name
-			if o.Value != nil {
-				opt += ":" + *o.Value
-			}
-			cfg.Options = append(cfg.Options, opt)
-		}
-	}
-	return cfg
+	return &runtimeapi.DNSConfig{Servers: rc.Nameservers, Searches: rc.Searches, Options: rc.Options}
 }
 
 // hostsFile writes the kubelet-managed /etc/hosts of the pod.
