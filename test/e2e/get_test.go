@@ -9,7 +9,7 @@ import (
 )
 
 // setupGetFixtures creates a deployment, a NodePort service and three
-// labelled pods (which stay Pending: there are no nodes). The deployment
+// labelled pods (which stay Pending: no node matches their selector). The deployment
 // has no replicas, so that the controllers add no pods to the listings.
 func setupGetFixtures(t *testing.T, ns string) {
 	t.Helper()
@@ -18,7 +18,7 @@ func setupGetFixtures(t *testing.T, ns string) {
 	for _, p := range []struct{ name, labels string }{
 		{"p1", "app=a,env=prod"}, {"p2", "app=b,env=dev"}, {"p3", "app=a,env=dev"},
 	} {
-		kubectl(t, "-n", ns, "run", p.name, "--image=busybox", "--labels="+p.labels)
+		kubectl(t, "-n", ns, "run", p.name, "--image=busybox", "--labels="+p.labels, pendingOverride)
 	}
 }
 

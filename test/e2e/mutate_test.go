@@ -29,7 +29,7 @@ func TestDescribe(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t, "describe")
 	kubectlIn(t, appManifest, "-n", ns, "apply", "-f", "-")
-	kubectl(t, "-n", ns, "run", "lonely", "--image=busybox", "--labels=app=lonely")
+	kubectl(t, "-n", ns, "run", "lonely", "--image=busybox", "--labels=app=lonely", pendingOverride)
 
 	// The controllers create the pod, which stays Pending without nodes.
 	waitFor(t, "the deployment's status", func() bool {

@@ -155,8 +155,8 @@ func TestGet_WatchSelector(t *testing.T) {
 	srv := requireServer(t)
 	t.Parallel()
 	ns := newNamespace(t, "watch-selector")
-	kubectl(t, "-n", ns, "run", "wp", "--image=busybox", "--labels=app=a")
-	kubectl(t, "-n", ns, "run", "other", "--image=busybox", "--labels=app=z")
+	kubectl(t, "-n", ns, "run", "wp", "--image=busybox", "--labels=app=a", pendingOverride)
+	kubectl(t, "-n", ns, "run", "other", "--image=busybox", "--labels=app=z", pendingOverride)
 	w := startStreaming(t, kubectlRun{srv: srv, args: []string{"-n", ns, "get", "pods", "-l", "app=a", "-w", "--output-watch-events"}}, 90*time.Second)
 	event := func(typ, name string) func(string) bool {
 		return func(l string) bool { return strings.HasPrefix(columns(l), typ+" "+name+" ") }
