@@ -51,6 +51,8 @@ func Server() *cobra.Command {
 	f.BoolVar(&opts.DisableScheduler, "disable-scheduler", false, "run no scheduler in this process")
 	f.StringVar(&opts.SchedulerConfig, "scheduler-config", "", "scheduler profiles file (default: one default-scheduler profile)")
 	f.BoolVar(&opts.DisableAgent, "disable-agent", false, "run no node agent for this machine")
+	f.StringVar(&opts.LoadBalancerAddressPool, "servicelb-address-pool", "", "addresses for LoadBalancer Services (CIDR or FIRST-LAST, comma-separated); default: the nodes' addresses")
+	f.DurationVar(&opts.NodeMonitorGracePeriod, "node-monitor-grace-period", 0, "how long a node may miss heartbeats before it is marked NotReady (default 40s)")
 	addLocalAgentFlags(f, &opts.Agent)
 	return cmd
 }

@@ -62,6 +62,10 @@ func (s *Server) startControllers(ctx context.Context) error {
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	opts := controller.DefaultOptions()
 	opts.ClusterCIDR = s.opts.ClusterCIDR
+	opts.LoadBalancerAddressPool = s.opts.LoadBalancerAddressPool
+	if s.opts.NodeMonitorGracePeriod > 0 {
+		opts.NodeMonitorGracePeriod = s.opts.NodeMonitorGracePeriod
+	}
 	id, err := s.identity()
 	if err != nil {
 		return err

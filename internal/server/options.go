@@ -46,6 +46,12 @@ type Options struct {
 	SchedulerConfig string
 	// DisableAgent runs no node agent for the local machine.
 	DisableAgent bool
+	// LoadBalancerAddressPool gives LoadBalancer Services addresses from
+	// a pool instead of the nodes' addresses.
+	LoadBalancerAddressPool string
+	// NodeMonitorGracePeriod is how long a node may go without
+	// heartbeats before it is NotReady (0: upstream's 40 s).
+	NodeMonitorGracePeriod time.Duration
 	// Agent configures the local node agent (see AgentOptions).
 	Agent AgentOptions
 }

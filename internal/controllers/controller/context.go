@@ -59,6 +59,9 @@ type Options struct {
 	// GCResourceResyncPeriod is how often the garbage collector looks
 	// for resources that appeared or went away.
 	GCResourceResyncPeriod time.Duration
+	// LoadBalancerAddressPool ("CIDR" or "FIRST-LAST", comma-separated)
+	// gives LoadBalancer Services addresses; empty uses node addresses.
+	LoadBalancerAddressPool string
 }
 
 // DefaultOptions returns upstream's defaults.

@@ -17,6 +17,7 @@ import (
 	"github.com/navarch/navarch/internal/controllers/replicaset"
 	"github.com/navarch/navarch/internal/controllers/replication"
 	"github.com/navarch/navarch/internal/controllers/serviceaccount"
+	"github.com/navarch/navarch/internal/controllers/servicelb"
 	"github.com/navarch/navarch/internal/controllers/statefulset"
 	"github.com/navarch/navarch/internal/controllers/ttlafterfinished"
 )
@@ -46,6 +47,7 @@ var all = []named{
 	{podgc.Name, podgc.New},
 	{endpoint.Name, endpoint.New},
 	{endpointslice.Name, endpointslice.New},
+	{servicelb.Name, servicelb.New},
 }
 
 func enabled(disabled []string) []named {
