@@ -95,7 +95,10 @@ func TestNodeAddresses(t *testing.T) {
 	createNode(t, env, "n3", "172.31.250.13", false)
 	start(t, env, "")
 	createLB(t, env, "web", nil)
-	createLB(t, env, "classy", func(s *corev1.Service) { s.Spec.LoadBalancerClass = new(string); *s.Spec.LoadBalancerClass = "example.com/other" })
+	createLB(t, env, "classy", func(s *corev1.Service) {
+		s.Spec.LoadBalancerClass = new(string)
+		*s.Spec.LoadBalancerClass = "example.com/other"
+	})
 	waitIngress(t, env, "web", "172.31.250.11 172.31.250.12 ")
 	setReady(t, env, "n3", true)
 	waitIngress(t, env, "web", "172.31.250.11 172.31.250.12 172.31.250.13 ")
