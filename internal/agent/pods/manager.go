@@ -160,6 +160,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	// Workers exist for every pod already; now that the caches are
 	// complete, anything else in the runtime is an orphan.
 	m.relistLoop(ctx)
+	m.probes.Stop()
 	m.factory.Shutdown()
 	m.otherFactory.Shutdown()
 	m.stopWorkers()

@@ -145,6 +145,13 @@ func (w *worker) containerStatus(ctx context.Context, pod *corev1.Pod, c *corev1
 		}
 	case cur.State == runtimeapi.ContainerState_CONTAINER_RUNNING:
 		w.describe(&out, cur)
+		// What the container runs with: limits in its cgroup, requests as
+		// its shares (upstream reports them once resizing is on).
+		if len(c.Resources.Requests) > 0 || len(c.Resources.Limits) > 0 {
+			res := c.Resources.DeepCopy()
+			out.Resources = res
+			out.AllocatedResources = res.Requests
+		}
 		out.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(time.Unix(0, cur.StartedAt))}}
 		started := w.m.probes.Get(pod.UID, c.Name, probes.Startup) == probes.Success
 		out.Started = &started
@@ -458,30 +465,30 @@ func (w *worker) waitAll(pod *corev1.Pod, reason, msg string) {
 }
 
 // send patches the status when it differs from what was last sent.
-func (w *worker) send(ctx context.Context, pod *corev1.Pod, st *corev1.PodStatus) {
+func (w *worker) send(ctx context.Context, pod *corev1.Pod, st *corev1.PodStatus) error {
 	if pod == nil {
-		return
+		return nil
 	}
 	w.statusMu.Lock()
 	prev := w.sent
 	w.statusMu.Unlock()
 	if prev == nil && sameStatus(&pod.Status, st) || prev != nil && sameStatus(prev, st) {
 		w.setSent(st)
-		return
+		return nil
 	}
 	patch := map[string]any{"metadata": map[string]any{"uid": pod.UID}, "status": statusPatch(st)}
 	b, err := json.Marshal(patch)
 	if err != nil {
-		return
+		return err
 	}
 	if _, err := w.m.cfg.Client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, b, metav1.PatchOptions{}, "status"); err != nil {
 		if ctx.Err() == nil {
 			w.m.log.Warn("update pod status", "pod", podKey(pod), "err", err)
-			w.poke()
 		}
-		return
+		return err
 	}
 	w.setSent(st)
+	return nil
 }
 
 func (w *worker) setSent(st *corev1.PodStatus) {

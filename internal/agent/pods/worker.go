@@ -173,7 +173,10 @@ func (w *worker) syncRunning(ctx context.Context, pod *corev1.Pod, state *cri.Po
 		requeue = minPositive(requeue, *d)
 	}
 	st := w.status(ctx, pod, r)
-	w.send(ctx, pod, st)
+	if err := w.send(ctx, pod, st); err != nil {
+		// The API is unreachable or refused: try again, not in a loop.
+		requeue = minPositive(requeue, time.Second)
+	}
 	if isTerminal(st.Phase) {
 		w.terminated = true
 		w.poke()

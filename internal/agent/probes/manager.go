@@ -37,6 +37,8 @@ type key struct {
 
 // Manager runs one worker per probed container and probe kind.
 type Manager struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 	runner *Runner
 	// OnChange is called (from a worker goroutine) when a result changes.
 	OnChange func(uid types.UID)
@@ -51,8 +53,12 @@ type Manager struct {
 
 // NewManager returns a Manager running probes with r.
 func NewManager(r *Runner) *Manager {
-	return &Manager{runner: r, workers: map[key]*worker{}, results: map[key]Result{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{ctx: ctx, cancel: cancel, runner: r, workers: map[key]*worker{}, results: map[key]Result{}}
 }
+
+// Stop ends every probe worker (the agent is stopping).
+func (m *Manager) Stop() { m.cancel() }
 
 // Get returns the result for a container's probe of kind. A container
 // without such a probe is Success for every kind.
@@ -89,7 +95,11 @@ func (m *Manager) Sync(pod *corev1.Pod, probed []*corev1.Container, targets map[
 		if !running {
 			continue
 		}
-		for kind, p := range map[Kind]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe, Startup: c.StartupProbe} {
+		for _, kp := range []struct {
+			kind Kind
+			p    *corev1.Probe
+		}{{Startup, c.StartupProbe}, {Liveness, c.LivenessProbe}, {Readiness, c.ReadinessProbe}} {
+			kind, p := kp.kind, kp.p
 			if p == nil {
 				continue
 			}
@@ -124,7 +134,7 @@ func (m *Manager) ensure(k key, pod *corev1.Pod, c *corev1.Container, p *corev1.
 		}
 		w.cancel()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(m.ctx)
 	w := &worker{m: m, key: k, pod: pod, probe: p, target: t, cancel: cancel}
 	m.workers[k] = w
 	initial := Unknown
@@ -178,7 +188,8 @@ func (w *worker) run(ctx context.Context) {
 	}
 	var okRun, failRun int32
 	for {
-		if w.key.kind == Startup || w.m.Get(w.key.uid, w.key.container, Startup) == Success {
+		// Liveness and readiness wait for the startup probe, if any.
+		if w.key.kind == Startup || w.target.Container.StartupProbe == nil || w.m.Get(w.key.uid, w.key.container, Startup) == Success {
 			ok, out := w.m.runner.Run(ctx, p, w.target)
 			if ctx.Err() != nil {
 				return
