@@ -57,7 +57,9 @@ func (s *Server) startControllers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg.QPS, cfg.Burst = 200, 400
+	// In-process and on loopback: the API server, not a client-side limiter,
+	// is what should push back (a 3,000-pod scale-up is ~10,000 writes).
+	cfg.QPS, cfg.Burst = 1000, 2000
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	opts := controller.DefaultOptions()

@@ -71,16 +71,61 @@ func lead(ctx context.Context, cfg Config, client kubernetes.Interface) error {
 	if err != nil {
 		return err
 	}
-	var runErr error
+	// Losing the Lease stops the controllers; the manager then waits for
+	// them to wind down and stands for election again, until ctx ends.
+	for ctx.Err() == nil {
+		if err := leadOnce(ctx, cfg, client, lock); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leadOnce runs one term: it campaigns, runs the controllers while leading,
+// and returns once they have stopped.
+func leadOnce(ctx context.Context, cfg Config, client kubernetes.Interface, lock resourcelock.Interface) error {
+	t := &term{done: make(chan error, 1)}
 	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
 		Lock: lock, ReleaseOnCancel: true, Name: "kube-controller-manager",
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) { runErr = runControllers(ctx, cfg, client) },
+			OnStartedLeading: func(ctx context.Context) { t.run(func() error { return runControllers(ctx, cfg, client) }) },
 			OnStoppedLeading: func() { cfg.Logger.Info("controller manager lost its lease") },
 		},
 	})
-	return runErr
+	return t.wait()
+}
+
+// term joins the controllers of one leadership term: RunOrDie starts
+// OnStartedLeading in a goroutine and does not wait for it.
+type term struct {
+	mu      sync.Mutex
+	over    bool
+	running bool
+	done    chan error
+}
+
+func (t *term) run(f func() error) {
+	t.mu.Lock()
+	if t.over {
+		t.mu.Unlock()
+		return
+	}
+	t.running = true
+	t.mu.Unlock()
+	t.done <- f()
+}
+
+// wait ends the term and waits for its controllers if they started.
+func (t *term) wait() error {
+	t.mu.Lock()
+	t.over = true
+	running := t.running
+	t.mu.Unlock()
+	if !running {
+		return nil
+	}
+	return <-t.done
 }
 
 // runControllers builds the enabled controllers, starts the informers they
