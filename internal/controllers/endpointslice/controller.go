@@ -207,7 +207,11 @@ func (c *Controller) refreshMeta(svc *corev1.Service, existing []*discoveryv1.En
 // apply writes a plan: creates first, then updates, then deletes, so that
 // readers never see an endpoint missing in between.
 func (c *Controller) apply(ctx context.Context, key string, p plan) error {
-	api := c.client.DiscoveryV1().EndpointSlices
+	return applyPlan(ctx, c.client, c.tracker, key, p)
+}
+
+func applyPlan(ctx context.Context, client kubernetes.Interface, tr *tracker, key string, p plan) error {
+	api := client.DiscoveryV1().EndpointSlices
 	for _, s := range p.create {
 		out, err := api(s.Namespace).Create(ctx, s, metav1.CreateOptions{})
 		if err != nil {
@@ -216,21 +220,21 @@ func (c *Controller) apply(ctx context.Context, key string, p plan) error {
 			}
 			return fmt.Errorf("create endpoint slice for %s: %w", key, err)
 		}
-		c.tracker.wrote(key, out)
+		tr.wrote(key, out)
 	}
 	for _, s := range p.update {
 		out, err := api(s.Namespace).Update(ctx, s, metav1.UpdateOptions{})
 		if err != nil {
 			return fmt.Errorf("update endpoint slice %s/%s: %w", s.Namespace, s.Name, err)
 		}
-		c.tracker.wrote(key, out)
+		tr.wrote(key, out)
 	}
 	for _, s := range p.delete {
 		err := api(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &s.UID}})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("delete endpoint slice %s/%s: %w", s.Namespace, s.Name, err)
 		}
-		c.tracker.deleted(key, s.Name)
+		tr.deleted(key, s.Name)
 	}
 	return nil
 }

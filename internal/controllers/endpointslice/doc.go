@@ -8,8 +8,12 @@
 // update changes as few slices as it can, and a Service with no endpoints
 // keeps one empty placeholder slice, as upstream does.
 //
-// Services without a selector are left alone. The controller keeps only
-// a record of its own recent writes, so that it does not act on an
+// Services without a selector are left to the mirroring controller
+// (NewMirroring), which copies the Endpoints their users write into slices
+// managed by endpointslicemirroring-controller.k8s.io and owned by those
+// Endpoints, one per address family and port set, unless the Endpoints
+// carry endpointslice.kubernetes.io/skip-mirror=true. Both keep only
+// a record of their own recent writes, so that they do not act on an
 // informer cache that has not caught up with them yet (which would create
 // duplicate slices).
 package endpointslice

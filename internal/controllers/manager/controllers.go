@@ -47,6 +47,7 @@ var all = []named{
 	{podgc.Name, podgc.New},
 	{endpoint.Name, endpoint.New},
 	{endpointslice.Name, endpointslice.New},
+	{endpointslice.MirroringName, endpointslice.NewMirroring},
 	{servicelb.Name, servicelb.New},
 }
 
