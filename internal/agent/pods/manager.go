@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -53,6 +54,9 @@ type Config struct {
 	// RelistInterval is how often the runtime is listed to notice
 	// containers that changed state (1 s, as the kubelet's PLEG).
 	RelistInterval time.Duration
+	// StartConcurrency is how many pods may be creating their sandbox or
+	// containers at once, oldest first (default: twice the CPUs).
+	StartConcurrency int
 	// ServiceEnv returns the Service environment variables of a pod's
 	// containers (nil: none).
 	ServiceEnv func(namespace string, enableServiceLinks bool) []corev1.EnvVar
@@ -81,12 +85,18 @@ type Manager struct {
 	cleaning map[string]bool
 	relist   chan struct{}
 	ctx      context.Context
+	gate     *startGate
 }
 
 // New builds the manager; Run starts it.
 func New(cfg Config) *Manager {
 	if cfg.RelistInterval == 0 {
 		cfg.RelistInterval = time.Second
+	}
+	if cfg.StartConcurrency <= 0 {
+		// Pod starts wait on disk and process creation as well as CPU:
+		// twice the cores keeps them busy (measured with bench pods).
+		cfg.StartConcurrency = 2 * runtime.NumCPU()
 	}
 	if cfg.CgroupRoot == "" {
 		cfg.CgroupRoot = "/kubepods"
@@ -98,7 +108,8 @@ func New(cfg Config) *Manager {
 		cfg.RuntimeName = "containerd"
 	}
 	m := &Manager{cfg: cfg, log: cfg.Logger, workers: map[types.UID]*worker{}, statuses: newStatusCache(),
-		prints: map[string]string{}, cleaning: map[string]bool{}, relist: make(chan struct{}, 1)}
+		prints: map[string]string{}, cleaning: map[string]bool{}, relist: make(chan struct{}, 1),
+		gate: newStartGate(cfg.StartConcurrency)}
 	m.puller = images.NewPuller(cfg.Images, cfg.Logger)
 	m.probes = probes.NewManager(probes.NewRunner(cfg.Runtime))
 	m.probes.OnChange = m.wake

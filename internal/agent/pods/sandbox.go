@@ -88,7 +88,12 @@ func (r *round) ensureSandbox(ctx context.Context) (time.Duration, bool) {
 		w.eventOnce(r.pod, "", corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error())
 		return 2 * time.Second, false
 	}
+	release, err := w.m.gate.acquire(ctx, w.created)
+	if err != nil {
+		return runtimeRetry, false
+	}
 	resp, err := w.m.cfg.Runtime.RunPodSandbox(ctx, &runtimeapi.RunPodSandboxRequest{Config: r.sandboxCfg})
+	release()
 	if err != nil {
 		msg := "Failed to create pod sandbox: " + grpcMessage(err)
 		w.m.event(r.pod, "", corev1.EventTypeWarning, "FailedCreatePodSandBox", "%s", msg)

@@ -47,26 +47,38 @@ func (r *round) start(ctx context.Context, c *corev1.Container, restartCount int
 		w.eventOnce(pod, c.Name, corev1.EventTypeWarning, "Failed", "Error: "+err.Error())
 		return configRetry
 	}
+	release, err := w.m.gate.acquire(ctx, w.created)
+	if err != nil {
+		return runtimeRetry
+	}
 	resp, err := w.m.cfg.Runtime.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{PodSandboxId: r.sandbox.Id, Config: cfg, SandboxConfig: r.sandboxCfg})
 	if err != nil {
+		release()
 		msg := grpcMessage(err)
 		w.waiting[c.Name] = waitReason{"CreateContainerError", msg}
 		event(corev1.EventTypeWarning, "Failed", "Error: "+msg)
 		return configRetry
 	}
 	event(corev1.EventTypeNormal, "Created", "Created container "+c.Name)
-	return r.startID(ctx, c, resp.ContainerId)
+	return r.startID(ctx, c, resp.ContainerId, release)
 }
 
 // startCreated starts a container that was created but never started.
 func (r *round) startCreated(ctx context.Context, c *corev1.Container, rc *runtimeapi.Container) time.Duration {
 	r.changed = true
-	return r.startID(ctx, c, rc.Id)
+	release, err := r.w.m.gate.acquire(ctx, r.w.created)
+	if err != nil {
+		return runtimeRetry
+	}
+	return r.startID(ctx, c, rc.Id, release)
 }
 
-func (r *round) startID(ctx context.Context, c *corev1.Container, id string) time.Duration {
+// startID starts a created container, then gives the start slot back.
+func (r *round) startID(ctx context.Context, c *corev1.Container, id string, release func()) time.Duration {
 	w, pod := r.w, r.pod
-	if _, err := w.m.cfg.Runtime.StartContainer(ctx, &runtimeapi.StartContainerRequest{ContainerId: id}); err != nil {
+	_, err := w.m.cfg.Runtime.StartContainer(ctx, &runtimeapi.StartContainerRequest{ContainerId: id})
+	release()
+	if err != nil {
 		// The runtime keeps the container as exited (StartError); the next
 		// pass restarts it per restart policy, with back-off.
 		delete(w.waiting, c.Name)

@@ -19,6 +19,8 @@ import (
 type worker struct {
 	m   *Manager
 	uid types.UID
+	// created orders pods at the start gate: first seen, first started.
+	created time.Time
 
 	mu     sync.Mutex
 	pod    *corev1.Pod
@@ -45,7 +47,7 @@ type worker struct {
 type waitReason struct{ reason, message string }
 
 func newWorker(m *Manager, uid types.UID) *worker {
-	return &worker{m: m, uid: uid, wakeCh: make(chan struct{}, 1), done: make(chan struct{}),
+	return &worker{m: m, uid: uid, created: time.Now(), wakeCh: make(chan struct{}, 1), done: make(chan struct{}),
 		waiting: map[string]waitReason{}, backoff: map[string]*crashBackoff{}, sandboxIPs: map[string][]string{}, eventsSeen: map[string]time.Time{}}
 }
 
