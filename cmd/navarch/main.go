@@ -12,7 +12,7 @@ import (
 
 func main() {
 	root := cli.Root()
-	root.AddCommand(cli.Server(), cli.Agent(), cli.Images(), cli.Version(), cli.Bench())
+	root.AddCommand(cli.Server(), cli.Agent(), cli.Images(), cli.Version(), cli.Bench(), cli.Dev())
 	if err := root.Execute(); err != nil {
 		os.Exit(1)
 	}

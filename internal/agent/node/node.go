@@ -262,7 +262,7 @@ func (n *Node) updateStatus(ctx context.Context) error {
 	n.mu.Lock()
 	same := n.sent != nil && sameStatus(n.sent, st) && time.Since(n.sentAt) < reportEvery
 	n.mu.Unlock()
-	if same {
+	if same && n.readyAsSent(ctx, st) {
 		return nil
 	}
 	patch, err := json.Marshal(map[string]any{"status": st})
@@ -286,6 +286,27 @@ func (n *Node) updateStatus(ctx context.Context) error {
 }
 
 // readyEvent records NodeReady/NodeNotReady when readiness flips.
+// readyAsSent checks the Node's Ready condition in the API (from the watch
+// cache): the node lifecycle controller sets it to Unknown while the node
+// is cut off, and the agent must post again once it is back, as the
+// kubelet does.
+func (n *Node) readyAsSent(ctx context.Context, st *corev1.NodeStatus) bool {
+	cur, err := n.cfg.Client.CoreV1().Nodes().Get(ctx, n.cfg.Name, metav1.GetOptions{ResourceVersion: "0"})
+	if err != nil {
+		return true
+	}
+	return readyStatus(cur.Status.Conditions) == readyStatus(st.Conditions)
+}
+
+func readyStatus(conds []corev1.NodeCondition) corev1.ConditionStatus {
+	for _, c := range conds {
+		if c.Type == corev1.NodeReady {
+			return c.Status
+		}
+	}
+	return ""
+}
+
 func (n *Node) readyEvent(st *corev1.NodeStatus) {
 	ready := false
 	for _, c := range st.Conditions {

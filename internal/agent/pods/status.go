@@ -472,7 +472,10 @@ func (w *worker) send(ctx context.Context, pod *corev1.Pod, st *corev1.PodStatus
 	w.statusMu.Lock()
 	prev := w.sent
 	w.statusMu.Unlock()
-	if prev == nil && sameStatus(&pod.Status, st) || prev != nil && sameStatus(prev, st) {
+	// The node lifecycle controller marks pods of a node it lost touch
+	// with not Ready: what was sent no longer stands once the API shows
+	// another Ready condition.
+	if prev == nil && sameStatus(&pod.Status, st) || prev != nil && sameStatus(prev, st) && podReady(&pod.Status) == podReady(st) {
 		w.setSent(st)
 		return nil
 	}
@@ -489,6 +492,15 @@ func (w *worker) send(ctx context.Context, pod *corev1.Pod, st *corev1.PodStatus
 	}
 	w.setSent(st)
 	return nil
+}
+
+func podReady(st *corev1.PodStatus) corev1.ConditionStatus {
+	for _, c := range st.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status
+		}
+	}
+	return ""
 }
 
 func (w *worker) setSent(st *corev1.PodStatus) {
