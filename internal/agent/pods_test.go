@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +31,7 @@ func TestPods(t *testing.T) {
 	t.Run("security context", func(t *testing.T) { t.Parallel(); testSecurity(t, c) })
 	t.Run("resources", func(t *testing.T) { t.Parallel(); testResources(t, c) })
 	t.Run("restart policies", func(t *testing.T) { t.Parallel(); testRestartPolicies(t, c) })
+	t.Run("host network", func(t *testing.T) { t.Parallel(); testHostNetwork(t, c) })
 	t.Run("probes", func(t *testing.T) { t.Parallel(); testProbes(t, c) })
 	t.Run("crash loop", func(t *testing.T) { t.Parallel(); testCrashLoop(t, c) })
 	t.Run("bad input", func(t *testing.T) { t.Parallel(); testBadInput(t, c) })
@@ -412,4 +415,24 @@ func waitFor(t *testing.T, timeout time.Duration, what string, f func() error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s: %v", what, err)
+}
+
+func testHostNetwork(t *testing.T, c *cluster) {
+	ns := c.namespace("hostnet")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	c.pod(t, ns, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hostnet"}, Spec: corev1.PodSpec{HostNetwork: true,
+		Containers: []corev1.Container{{Name: "web", Command: []string{"httpd", "-f", "-p", "127.0.0.1:" + strconv.Itoa(port)}}}}})
+	p := c.waitPod(t, ns, "hostnet", 30*time.Second, "Running", running)
+	if p.Status.PodIP != c.opts.NodeIP.String() {
+		t.Errorf("hostNetwork pod IP %s, want the node's %s", p.Status.PodIP, c.opts.NodeIP)
+	}
+	waitFor(t, 10*time.Second, "httpd on the host's loopback", func() error {
+		_, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/etc/hostname", port))
+		return err
+	})
 }
