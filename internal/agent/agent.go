@@ -429,6 +429,11 @@ func (a *Agent) setupNetwork(ctx context.Context) {
 		return
 	}
 	a.log.Info("pod network configured", "podCIDR", cidr, "bridge", a.cniConfig.Bridge)
+	if clash := cni.Clashes(cidr, a.cniConfig.Bridge); len(clash) > 0 {
+		msg := fmt.Sprintf("pod CIDR %s overlaps the addresses of %v on this machine: pods may be unreachable from the host", cidr, clash)
+		a.log.Warn(msg)
+		a.recorder.Event(nodeRef(a.opts.NodeName), corev1.EventTypeWarning, "PodCIDRConflict", msg)
+	}
 	a.network.SetPodCIDR(cidr)
 	for ctx.Err() == nil {
 		if ok, _ := a.runtimeNetworkReady(ctx); ok {

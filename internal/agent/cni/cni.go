@@ -118,3 +118,28 @@ func (c Config) Configured() bool {
 	_, err := os.Stat(filepath.Join(c.ConfDir, "10-navarch.conflist"))
 	return err == nil
 }
+
+// Clashes lists the interfaces other than bridge that hold an address in
+// cidr: another network (or another cluster's bridge on this machine)
+// using the pod range makes pods unreachable from the host.
+func Clashes(cidr, bridge string) []string {
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		return nil
+	}
+	ifaces, _ := net.Interfaces()
+	var out []string
+	for _, ifc := range ifaces {
+		if ifc.Name == bridge {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && (n.Contains(ipn.IP) || ipn.Contains(n.IP)) {
+				out = append(out, ifc.Name)
+				break
+			}
+		}
+	}
+	return out
+}
