@@ -194,9 +194,12 @@ func (w *worker) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if ok {
+			switch {
+			case out == ErrUnknown:
+				// Neither: the counts stay as they are.
+			case ok:
 				okRun, failRun = okRun+1, 0
-			} else {
+			default:
 				okRun, failRun = 0, failRun+1
 				if w.m.OnFailure != nil {
 					w.m.mu.Lock()

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -55,8 +57,13 @@ func NewRunner(rt runtimeapi.RuntimeServiceClient) *Runner {
 	}}
 }
 
+// ErrUnknown is the output of an attempt that decided nothing: the
+// runtime could not run the probe (it is restarting, say). Such attempts
+// count neither as success nor as failure, as upstream's "unknown".
+const ErrUnknown = "probe could not run: the container runtime did not answer"
+
 // Run executes probe p once. ok is the verdict; output explains a failure
-// (it ends up in the Unhealthy event).
+// (it ends up in the Unhealthy event), or is ErrUnknown.
 func (r *Runner) Run(ctx context.Context, p *corev1.Probe, t Target) (ok bool, output string) {
 	timeout := time.Duration(p.TimeoutSeconds) * time.Second
 	if timeout <= 0 {
@@ -82,6 +89,9 @@ func (r *Runner) exec(ctx context.Context, e *corev1.ExecAction, t Target, timeo
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, fmt.Sprintf("command %q timed out", strings.Join(e.Command, " "))
+		}
+		if status.Code(err) == codes.Unavailable {
+			return false, ErrUnknown
 		}
 		return false, err.Error()
 	}
