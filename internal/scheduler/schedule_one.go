@@ -185,8 +185,14 @@ func (s *Scheduler) filter(ctx context.Context, fwk *framework.Framework, state 
 		return nil, nil
 	}
 	want := s.numFeasibleNodesToFind(fwk, len(nodes))
+	// Only the scheduling goroutine filters: the buffers are reused across
+	// cycles instead of becoming garbage each time.
+	if cap(s.statusBuf) < len(nodes) {
+		s.statusBuf = make([]*framework.Status, len(nodes))
+	}
+	statuses := s.statusBuf[:len(nodes)]
+	defer clear(statuses)
 	feasible := make([]*framework.NodeInfo, want)
-	statuses := make([]*framework.Status, len(nodes))
 	var found, processed atomic.Int32
 	var failure atomic.Pointer[framework.Status]
 	fctx, cancel := context.WithCancel(ctx)

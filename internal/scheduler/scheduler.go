@@ -81,6 +81,8 @@ type Scheduler struct {
 	nextStart int
 	binding   sync.WaitGroup
 	cfg       *config.Configuration
+	// statusBuf holds per-node filter results within one cycle.
+	statusBuf []*framework.Status
 }
 
 // Run starts the scheduler and blocks until ctx ends.

@@ -282,7 +282,7 @@ func (c *Cache) Counts() (nodes, pods, assumed int) {
 func (c *Cache) UpdateSnapshot(s *Snapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	listChanged, affinityChanged := c.listChanged, false
+	listChanged := c.listChanged
 	for name := range c.dirty {
 		ni, old := c.nodes[name], s.nodeInfoMap[name]
 		if ni == nil || ni.Node() == nil {
@@ -298,18 +298,22 @@ func (c *Cache) UpdateSnapshot(s *Snapshot) {
 			listChanged = true
 			continue
 		}
-		affinityChanged = affinityChanged ||
-			(len(old.PodsWithAffinity) > 0) != (len(clone.PodsWithAffinity) > 0) ||
-			(len(old.PodsWithRequiredAntiAffinity) > 0) != (len(clone.PodsWithRequiredAntiAffinity) > 0)
+		if zoneOf(old.Node()) != zoneOf(clone.Node()) {
+			listChanged = true
+		}
+		if !listChanged {
+			s.applyChange(old, clone)
+		}
+		flips := affinityFlips(old, clone)
 		// In place: the node list holds these pointers.
 		*old = *clone
+		if !listChanged {
+			s.updateAffinityLists(old, flips)
+		}
 	}
 	clear(c.dirty)
 	c.listChanged = false
-	switch {
-	case listChanged:
+	if listChanged {
 		s.rebuildList(c.order)
-	case affinityChanged:
-		s.rebuildAffinityLists()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/navarch/navarch/internal/scheduler/cache"
 	"github.com/navarch/navarch/internal/scheduler/framework"
@@ -98,5 +99,65 @@ func TestZoneInterleaving(t *testing.T) {
 	}
 	if got != "abcaa" {
 		t.Errorf("order by zone %q, want abcaa", got)
+	}
+}
+
+// TestIndexesFollowChanges checks that the shared term counts, kept up to
+// date incrementally, always equal a fresh count.
+func TestIndexesFollowChanges(t *testing.T) {
+	c := cache.New()
+	for i := range 4 {
+		c.AddNode(schedtest.MakeNode().Name(string(rune('a' + i))).Zone([]string{"x", "y"}[i%2]).Obj())
+	}
+	snap := cache.NewEmptySnapshot()
+	c.UpdateSnapshot(snap)
+	red := map[string]string{"color": "red"}
+	term, err := framework.NewAffinityTerm(schedtest.MakePod().Obj(),
+		&corev1.PodAffinityTerm{TopologyKey: corev1.LabelTopologyZone, LabelSelector: &metav1.LabelSelector{MatchLabels: red}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := snap.PodsMatching(&term, false) // cached from now on
+	pods := []*corev1.Pod{
+		schedtest.MakePod().Name("p1").Labels(red).Node("a").PodAntiAffinity(corev1.LabelHostname, red).Obj(),
+		schedtest.MakePod().Name("p2").Labels(red).Node("b").PodAntiAffinity(corev1.LabelHostname, red).Obj(),
+		schedtest.MakePod().Name("p3").Labels(red).Node("c").Obj(),
+		schedtest.MakePod().Name("p4").Label("color", "blue").Node("c").Obj(),
+	}
+	for _, p := range pods {
+		if err := c.AssumePod(framework.NewPodInfo(p)); err != nil {
+			t.Fatal(err)
+		}
+		c.UpdateSnapshot(snap)
+	}
+	check := func(want map[string]int64, antiOnA int64) {
+		t.Helper()
+		if len(got.Counts) != len(want) {
+			t.Fatalf("counts %v, want %v", got.Counts, want)
+		}
+		for k, v := range want {
+			if got.Counts[k] != v {
+				t.Fatalf("counts %v, want %v", got.Counts, want)
+			}
+		}
+		var anti int64
+		for _, g := range snap.RequiredAntiAffinityGroups() {
+			anti += g.Counts["a"]
+		}
+		if anti != antiOnA {
+			t.Fatalf("anti-affinity pods on a: %d, want %d", anti, antiOnA)
+		}
+	}
+	check(map[string]int64{"x": 2, "y": 1}, 1)
+	if err := c.ForgetPod(pods[0]); err != nil {
+		t.Fatal(err)
+	}
+	c.UpdateSnapshot(snap)
+	check(map[string]int64{"x": 1, "y": 1}, 0)
+	if l := snap.HavePodsWithRequiredAntiAffinityList(); len(l) != 1 || l[0].Name() != "b" {
+		t.Fatalf("nodes with anti-affinity pods after a removal: %d", len(l))
+	}
+	if d := snap.Domains(corev1.LabelTopologyZone); d["x"] != 2 || d["y"] != 2 {
+		t.Fatalf("domains %v", d)
 	}
 }

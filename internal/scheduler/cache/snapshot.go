@@ -15,13 +15,19 @@ type Snapshot struct {
 	nodeInfoList []*framework.NodeInfo
 	withAffinity []*framework.NodeInfo
 	withAnti     []*framework.NodeInfo
+	withScoring  []*framework.NodeInfo
+	// Indexes kept up to date across cycles (index.go).
+	matches  map[string]*matchEntry
+	anti     map[string]*framework.TermGroup
+	antiList []*framework.TermGroup
+	domains  map[string]map[string]int
 }
 
 var _ framework.SharedLister = (*Snapshot)(nil)
 
 // NewEmptySnapshot returns a snapshot with no nodes.
 func NewEmptySnapshot() *Snapshot {
-	return &Snapshot{nodeInfoMap: map[string]*framework.NodeInfo{}}
+	return &Snapshot{nodeInfoMap: map[string]*framework.NodeInfo{}, anti: map[string]*framework.TermGroup{}}
 }
 
 // NewSnapshot builds a snapshot from objects (tests and what-ifs).
@@ -101,10 +107,11 @@ func (s *Snapshot) rebuildList(order []string) {
 		}
 	}
 	s.rebuildAffinityLists()
+	s.resetIndexes()
 }
 
 func (s *Snapshot) rebuildAffinityLists() {
-	s.withAffinity, s.withAnti = s.withAffinity[:0], s.withAnti[:0]
+	s.withAffinity, s.withAnti, s.withScoring = s.withAffinity[:0], s.withAnti[:0], s.withScoring[:0]
 	for _, ni := range s.nodeInfoList {
 		if len(ni.PodsWithAffinity) > 0 {
 			s.withAffinity = append(s.withAffinity, ni)
@@ -112,8 +119,52 @@ func (s *Snapshot) rebuildAffinityLists() {
 		if len(ni.PodsWithRequiredAntiAffinity) > 0 {
 			s.withAnti = append(s.withAnti, ni)
 		}
+		if ni.ScoringAffinity > 0 {
+			s.withScoring = append(s.withScoring, ni)
+		}
 	}
 }
+
+// flips records which affinity lists a node enters (+1) or leaves (-1).
+type flips [3]int
+
+func affinityFlips(old, cur *framework.NodeInfo) flips {
+	flip := func(was, is bool) int {
+		switch {
+		case !was && is:
+			return 1
+		case was && !is:
+			return -1
+		}
+		return 0
+	}
+	return flips{
+		flip(len(old.PodsWithAffinity) > 0, len(cur.PodsWithAffinity) > 0),
+		flip(len(old.PodsWithRequiredAntiAffinity) > 0, len(cur.PodsWithRequiredAntiAffinity) > 0),
+		flip(old.ScoringAffinity > 0, cur.ScoringAffinity > 0),
+	}
+}
+
+// updateAffinityLists adds or removes one node, instead of rescanning the
+// node list for every pod that brings a node its first affinity term.
+func (s *Snapshot) updateAffinityLists(ni *framework.NodeInfo, f flips) {
+	for i, list := range []*[]*framework.NodeInfo{&s.withAffinity, &s.withAnti, &s.withScoring} {
+		switch f[i] {
+		case 1:
+			*list = append(*list, ni)
+		case -1:
+			for j, x := range *list {
+				if x == ni {
+					*list = append((*list)[:j], (*list)[j+1:]...)
+					break
+				}
+			}
+		}
+	}
+}
+
+// HavePodsWithScoringAffinityList implements framework.NodeInfoLister.
+func (s *Snapshot) HavePodsWithScoringAffinityList() []*framework.NodeInfo { return s.withScoring }
 
 // zoneOf is the node's region and zone, the node tree's key.
 func zoneOf(n *corev1.Node) string {

@@ -155,6 +155,9 @@ type Handle interface {
 // PodNominator knows the pods nominated to nodes by preemption.
 type PodNominator interface {
 	NominatedPodsForNode(nodeName string) []*PodInfo
+	// HasNominatedPods is false when no pod is nominated anywhere, so
+	// that the filter loop need not ask per node.
+	HasNominatedPods() bool
 }
 
 // SharedLister reads a snapshot.
@@ -171,6 +174,34 @@ type NodeInfoLister interface {
 	// required anti-affinity.
 	HavePodsWithRequiredAntiAffinityList() []*NodeInfo
 	Get(nodeName string) (*NodeInfo, error)
+	// HavePodsWithScoringAffinityList lists nodes with pods whose terms
+	// score other pods: required affinity or any preferred term.
+	HavePodsWithScoringAffinityList() []*NodeInfo
+	// PodsMatching counts, per value of term.TopologyKey over the nodes
+	// that have it, the pods the term selects (its namespace selector, if
+	// any, must already be resolved into Namespaces). With
+	// skipTerminating, pods being deleted do not count. The counts are
+	// shared and kept up to date across cycles: read-only.
+	PodsMatching(term *AffinityTerm, skipTerminating bool) *TermCounts
+	// RequiredAntiAffinityGroups groups the required anti-affinity terms
+	// of the pods placed, with the number of pods carrying each term per
+	// domain of its topology key. Read-only.
+	RequiredAntiAffinityGroups() []*TermGroup
+	// Domains maps each value of a node label to the number of nodes
+	// carrying it. Read-only.
+	Domains(key string) map[string]int
+}
+
+// TermCounts are pod counts per topology domain.
+type TermCounts struct {
+	Counts map[string]int64
+	Total  int64
+}
+
+// TermGroup is one distinct term and its counts.
+type TermGroup struct {
+	Term AffinityTerm
+	TermCounts
 }
 
 // Parallelizer runs work pieces over a bounded number of goroutines.

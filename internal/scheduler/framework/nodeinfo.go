@@ -10,12 +10,21 @@ import (
 // assumed or nominated during a what-if), and the sums plugins need.
 type NodeInfo struct {
 	node *corev1.Node
+	// Copies of the node's hot fields: filters read them for hundreds of
+	// nodes per cycle, and the Node objects are scattered in memory.
+	name          string
+	unschedulable bool
+	taints        []corev1.Taint
+	labels        map[string]string
 	Pods []*PodInfo
 	// PodsWithAffinity have any pod (anti-)affinity term;
 	// PodsWithRequiredAntiAffinity have a required anti-affinity term.
 	PodsWithAffinity             []*PodInfo
 	PodsWithRequiredAntiAffinity []*PodInfo
-	UsedPorts                    HostPortInfo
+	// ScoringAffinity counts pods with required affinity or preferred
+	// terms, the ones that score other pods.
+	ScoringAffinity int
+	UsedPorts       HostPortInfo
 	// Requested sums the pods' requests; NonZeroRequested uses the
 	// scoring defaults for pods that request no cpu or memory.
 	Requested, NonZeroRequested Resource
@@ -44,11 +53,26 @@ func (n *NodeInfo) Node() *corev1.Node {
 // SetNode sets the node and its allocatable.
 func (n *NodeInfo) SetNode(node *corev1.Node) {
 	n.node = node
+	n.name, n.unschedulable, n.taints, n.labels = node.Name, node.Spec.Unschedulable, node.Spec.Taints, node.Labels
 	n.Allocatable = NewResource(node.Status.Allocatable)
 }
 
 // RemoveNode forgets the node, keeping its pods.
-func (n *NodeInfo) RemoveNode() { n.node = nil }
+func (n *NodeInfo) RemoveNode() {
+	n.node, n.unschedulable, n.taints, n.labels = nil, false, nil, nil
+}
+
+// Name is the node's name.
+func (n *NodeInfo) Name() string { return n.name }
+
+// Unschedulable is the node's spec.unschedulable.
+func (n *NodeInfo) Unschedulable() bool { return n.unschedulable }
+
+// Taints are the node's spec.taints.
+func (n *NodeInfo) Taints() []corev1.Taint { return n.taints }
+
+// Labels are the node's labels.
+func (n *NodeInfo) Labels() map[string]string { return n.labels }
 
 // AddPodInfo counts a pod on the node.
 func (n *NodeInfo) AddPodInfo(pi *PodInfo) {
@@ -58,6 +82,9 @@ func (n *NodeInfo) AddPodInfo(pi *PodInfo) {
 	}
 	if len(pi.RequiredAntiAffinityTerms) > 0 {
 		n.PodsWithRequiredAntiAffinity = append(n.PodsWithRequiredAntiAffinity, pi)
+	}
+	if pi.HasScoringAffinity() {
+		n.ScoringAffinity++
 	}
 	n.Requested.Plus(pi.Requests)
 	n.NonZeroRequested.Plus(pi.NonZero)
@@ -69,14 +96,13 @@ func (n *NodeInfo) RemovePod(pod *corev1.Pod) error {
 	var removed *PodInfo
 	n.Pods, removed = removeByUID(n.Pods, pod)
 	if removed == nil {
-		name := "<nil>"
-		if n.node != nil {
-			name = n.node.Name
-		}
-		return fmt.Errorf("no pod %s/%s on node %s", pod.Namespace, pod.Name, name)
+		return fmt.Errorf("no pod %s/%s on node %q", pod.Namespace, pod.Name, n.name)
 	}
 	n.PodsWithAffinity, _ = removeByUID(n.PodsWithAffinity, pod)
 	n.PodsWithRequiredAntiAffinity, _ = removeByUID(n.PodsWithRequiredAntiAffinity, pod)
+	if removed.HasScoringAffinity() {
+		n.ScoringAffinity--
+	}
 	n.Requested.Minus(removed.Requests)
 	n.NonZeroRequested.Minus(removed.NonZero)
 	n.UsedPorts.addPod(removed.Pod, false)
@@ -100,10 +126,15 @@ func removeByUID(list []*PodInfo, pod *corev1.Pod) ([]*PodInfo, *PodInfo) {
 func (n *NodeInfo) Clone() *NodeInfo {
 	c := &NodeInfo{
 		node:             n.node,
+		name:             n.name,
+		unschedulable:    n.unschedulable,
+		taints:           n.taints,
+		labels:           n.labels,
 		Requested:        n.Requested.Clone(),
 		NonZeroRequested: n.NonZeroRequested.Clone(),
 		Allocatable:      n.Allocatable.Clone(),
 		Generation:       n.Generation,
+		ScoringAffinity:  n.ScoringAffinity,
 		UsedPorts:        n.UsedPorts.clone(),
 	}
 	if len(n.Pods) > 0 {

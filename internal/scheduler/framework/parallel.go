@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"runtime"
 	"sync"
 )
 
@@ -11,9 +12,14 @@ func NewParallelizer(n int) Parallelizer { return parallelizer(max(n, 1)) }
 
 type parallelizer int
 
-// Until calls do(i) for every i in [0, pieces) unless ctx ends first.
+// minPiecesPerWorker: below this, a goroutine costs more than it saves.
+const minPiecesPerWorker = 32
+
+// Until calls do(i) for every i in [0, pieces) unless ctx ends first. It
+// uses no more goroutines than there are CPUs: the work is CPU-bound, so
+// more would only add scheduling.
 func (p parallelizer) Until(ctx context.Context, pieces int, do func(i int)) {
-	workers := min(int(p), pieces)
+	workers := min(int(p), runtime.GOMAXPROCS(0), pieces/minPiecesPerWorker)
 	if workers <= 1 {
 		for i := 0; i < pieces && ctx.Err() == nil; i++ {
 			do(i)

@@ -1,6 +1,8 @@
 package framework
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -30,6 +32,20 @@ type AffinityTerm struct {
 	TopologyKey string
 	// NamespaceSelector is nil when the term has none.
 	NamespaceSelector labels.Selector
+	// Signature identifies terms that select the same pods over the same
+	// topology, so that counts can be shared between pods (see
+	// NodeInfoLister.PodsMatching). Call Sign after changing the term.
+	Signature string
+}
+
+// Sign recomputes the signature.
+func (t *AffinityTerm) Sign() {
+	ns := sets.List(t.Namespaces)
+	nsSel := "-"
+	if t.NamespaceSelector != nil {
+		nsSel = t.NamespaceSelector.String()
+	}
+	t.Signature = strings.Join(ns, ",") + "|" + nsSel + "|" + t.Selector.String() + "|" + t.TopologyKey
 }
 
 // WeightedAffinityTerm is a preferred term.
@@ -73,6 +89,11 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 func (pi *PodInfo) HasAffinity() bool {
 	return len(pi.RequiredAffinityTerms)+len(pi.RequiredAntiAffinityTerms)+
 		len(pi.PreferredAffinityTerms)+len(pi.PreferredAntiAffinityTerms) > 0
+}
+
+// HasScoringAffinity reports terms that score other pods.
+func (pi *PodInfo) HasScoringAffinity() bool {
+	return len(pi.RequiredAffinityTerms)+len(pi.PreferredAffinityTerms)+len(pi.PreferredAntiAffinityTerms) > 0
 }
 
 func requiredTerms(pod *corev1.Pod, in []corev1.PodAffinityTerm, errs []error) ([]AffinityTerm, []error) {
@@ -127,6 +148,7 @@ func NewAffinityTerm(pod *corev1.Pod, t *corev1.PodAffinityTerm) (AffinityTerm, 
 	} else if len(t.Namespaces) == 0 {
 		out.Namespaces.Insert(pod.Namespace)
 	}
+	out.Sign()
 	return out, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
@@ -272,6 +273,9 @@ func (f *Framework) RunPreFilterPlugins(ctx context.Context, state *CycleState, 
 	if result != nil {
 		result.NarrowedBy = narrowedBy
 	}
+	// Fixed here, before Filter runs in parallel.
+	state.filters = nil
+	f.activeFilters(state)
 	return result, nil, nil
 }
 
@@ -299,12 +303,25 @@ func (f *Framework) RunPreFilterExtensionRemovePod(ctx context.Context, state *C
 	return nil
 }
 
-// RunFilterPlugins returns the first failing filter's status.
-func (f *Framework) RunFilterPlugins(ctx context.Context, state *CycleState, pod *corev1.Pod, ni *NodeInfo) *Status {
-	for _, pl := range f.filter {
-		if len(state.SkipFilterPlugins) > 0 && state.SkipFilterPlugins.Has(pl.Name()) {
-			continue
+// activeFilters are the filters not skipped at PreFilter, computed once
+// per cycle rather than once per node.
+func (f *Framework) activeFilters(state *CycleState) []FilterPlugin {
+	if state.filters == nil {
+		state.filters = make([]FilterPlugin, 0, len(f.filter))
+		for _, pl := range f.filter {
+			if !state.SkipFilterPlugins.Has(pl.Name()) {
+				state.filters = append(state.filters, pl)
+			}
 		}
+	}
+	return state.filters
+}
+
+// RunFilterPlugins returns the first failing filter's status. The set of
+// filters is fixed by RunPreFilterPlugins (or by the first call, for
+// states that skipped PreFilter, which must then not call in parallel).
+func (f *Framework) RunFilterPlugins(ctx context.Context, state *CycleState, pod *corev1.Pod, ni *NodeInfo) *Status {
+	for _, pl := range f.activeFilters(state) {
 		if s := pl.Filter(ctx, state, pod, ni); !s.IsSuccess() {
 			if !s.IsRejected() {
 				s = AsStatus(fmt.Errorf("running %q filter plugin: %w", pl.Name(), s.AsError()))
@@ -337,8 +354,13 @@ func (f *Framework) RunFilterPluginsWithNominatedPods(ctx context.Context, state
 	return f.RunFilterPlugins(ctx, state, pod, ni)
 }
 
+// HasNominatedPods implements PodNominator.
+func (f *Framework) HasNominatedPods() bool {
+	return f.opts.Nominator != nil && f.opts.Nominator.HasNominatedPods()
+}
+
 func (f *Framework) nominatedAbove(pod *corev1.Pod, ni *NodeInfo) []*PodInfo {
-	if ni.Node() == nil {
+	if !f.HasNominatedPods() || ni.Node() == nil {
 		return nil
 	}
 	var out []*PodInfo
@@ -387,35 +409,58 @@ func (f *Framework) RunPreScorePlugins(ctx context.Context, state *CycleState, p
 	return nil
 }
 
-// RunScorePlugins returns each node's weighted total.
+// scoreBufs recycles the per-cycle score matrix, which at hundreds of
+// nodes would otherwise be garbage every cycle.
+var scoreBufs = sync.Pool{New: func() any { return new([]NodeScore) }}
+
+// RunScorePlugins returns each node's weighted total. Nodes are spread
+// over the workers once, each scoring its nodes with every plugin.
 func (f *Framework) RunScorePlugins(ctx context.Context, state *CycleState, pod *corev1.Pod, nodes []*NodeInfo) ([]int64, *Status) {
-	totals := make([]int64, len(nodes))
-	scores := make(NodeScoreList, len(nodes))
+	var active []int
 	for i, pl := range f.score {
-		if state.SkipScorePlugins.Has(pl.Name()) {
-			continue
+		if !state.SkipScorePlugins.Has(pl.Name()) {
+			active = append(active, i)
 		}
-		var failed atomic.Pointer[Status]
-		f.parallelizer.Until(ctx, len(nodes), func(j int) {
-			s, st := pl.Score(ctx, state, pod, nodes[j])
+	}
+	totals := make([]int64, len(nodes))
+	if len(active) == 0 {
+		return totals, nil
+	}
+	buf := scoreBufs.Get().(*[]NodeScore)
+	if cap(*buf) < len(active)*len(nodes) {
+		*buf = make([]NodeScore, len(active)*len(nodes))
+	}
+	defer scoreBufs.Put(buf)
+	scores := make([]NodeScoreList, len(active))
+	for k := range scores {
+		scores[k] = (*buf)[k*len(nodes) : (k+1)*len(nodes) : (k+1)*len(nodes)]
+	}
+	var failed atomic.Pointer[Status]
+	f.parallelizer.Until(ctx, len(nodes), func(j int) {
+		name := nodes[j].Name()
+		for k, i := range active {
+			s, st := f.score[i].Score(ctx, state, pod, nodes[j])
 			if !st.IsSuccess() {
-				failed.Store(st)
+				failed.Store(AsStatus(fmt.Errorf("running Score plugin %q: %w", f.score[i].Name(), st.AsError())))
 			}
-			scores[j] = NodeScore{Name: nodes[j].Node().Name, Score: s}
-		})
-		if failed := failed.Load(); failed != nil {
-			return nil, AsStatus(fmt.Errorf("running Score plugin %q: %w", pl.Name(), failed.AsError()))
+			scores[k][j] = NodeScore{Name: name, Score: s}
 		}
+	})
+	if st := failed.Load(); st != nil {
+		return nil, st
+	}
+	for k, i := range active {
+		pl := f.score[i]
 		if ext := pl.ScoreExtensions(); ext != nil {
-			if st := ext.NormalizeScore(ctx, state, pod, scores); !st.IsSuccess() {
+			if st := ext.NormalizeScore(ctx, state, pod, scores[k]); !st.IsSuccess() {
 				return nil, AsStatus(fmt.Errorf("running Normalize on Score plugin %q: %w", pl.Name(), st.AsError()))
 			}
 		}
-		for j := range scores {
-			if s := scores[j].Score; s > MaxNodeScore || s < MinNodeScore {
-				return nil, AsStatus(fmt.Errorf("plugin %q returned score %d for node %q, outside [%d, %d]", pl.Name(), s, scores[j].Name, MinNodeScore, MaxNodeScore))
+		for j, sc := range scores[k] {
+			if sc.Score > MaxNodeScore || sc.Score < MinNodeScore {
+				return nil, AsStatus(fmt.Errorf("plugin %q returned score %d for node %q, outside [%d, %d]", pl.Name(), sc.Score, sc.Name, MinNodeScore, MaxNodeScore))
 			}
-			totals[j] += scores[j].Score * f.weights[i]
+			totals[j] += sc.Score * f.weights[i]
 		}
 	}
 	return totals, nil

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -11,6 +12,9 @@ import (
 // Nominator records which node preemption nominated each pod to, so that
 // lower-priority pods leave the room to it. It is safe for concurrent use.
 type Nominator struct {
+	// count lets the filter loop skip the lock when nothing is nominated,
+	// which is nearly always.
+	count  atomic.Int64
 	mu     sync.RWMutex
 	byNode map[string][]*framework.PodInfo
 	byUID  map[types.UID]string
@@ -35,6 +39,7 @@ func (n *Nominator) Add(pi *framework.PodInfo, node string) {
 	}
 	n.byUID[pi.Pod.UID] = node
 	n.byNode[node] = append(n.byNode[node], pi)
+	n.count.Add(1)
 }
 
 // Delete removes the pod's nomination.
@@ -50,6 +55,7 @@ func (n *Nominator) delete(uid types.UID) {
 		return
 	}
 	delete(n.byUID, uid)
+	n.count.Add(-1)
 	list := n.byNode[node]
 	for i, p := range list {
 		if p.Pod.UID == uid {
@@ -78,6 +84,9 @@ func (n *Nominator) Update(old, cur *framework.PodInfo) {
 
 // NominatedPodsForNode implements framework.PodNominator.
 func (n *Nominator) NominatedPodsForNode(node string) []*framework.PodInfo {
+	if n.count.Load() == 0 {
+		return nil
+	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	if len(n.byNode[node]) == 0 {
@@ -85,6 +94,9 @@ func (n *Nominator) NominatedPodsForNode(node string) []*framework.PodInfo {
 	}
 	return append([]*framework.PodInfo(nil), n.byNode[node]...)
 }
+
+// HasNominatedPods implements framework.PodNominator.
+func (n *Nominator) HasNominatedPods() bool { return n.count.Load() > 0 }
 
 // NominatedNode returns a pod's nominated node.
 func (n *Nominator) NominatedNode(uid types.UID) string {

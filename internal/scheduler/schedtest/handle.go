@@ -46,6 +46,9 @@ func (h *Handle) ProfileName() string                                    { retur
 // NominatedPodsForNode implements framework.PodNominator.
 func (h *Handle) NominatedPodsForNode(node string) []*framework.PodInfo { return h.Nominated[node] }
 
+// HasNominatedPods implements framework.PodNominator.
+func (h *Handle) HasNominatedPods() bool { return len(h.Nominated) > 0 }
+
 // RunFilterPluginsWithNominatedPods runs h.Filters.
 func (h *Handle) RunFilterPluginsWithNominatedPods(ctx context.Context, state *framework.CycleState, pod *corev1.Pod, info *framework.NodeInfo) *framework.Status {
 	for _, f := range h.Filters {

@@ -72,122 +72,173 @@ func New(raw json.RawMessage, h framework.Handle) (framework.Plugin, error) {
 // Name implements framework.Plugin.
 func (*InterPodAffinity) Name() string { return Name }
 
-// counts maps topology key -> value -> number of matching pods.
-type counts map[string]map[string]int64
-
-func (c counts) add(key, value string, n int64) {
-	m := c[key]
-	if m == nil {
-		m = map[string]int64{}
-		c[key] = m
-	}
-	if m[value] += n; m[value] == 0 {
-		delete(m, value)
-		if len(m) == 0 {
-			delete(c, key)
-		}
-	}
+// domainCounts are pod counts per value of one topology key: counts shared
+// with the snapshot (read-only) plus this cycle's what-if changes.
+type domainCounts struct {
+	key        string
+	base       []map[string]int64
+	baseTotal  int64
+	delta      map[string]int64
+	deltaTotal int64
 }
 
-func (c counts) clone() counts {
-	out := make(counts, len(c))
-	for k, m := range c {
-		cm := make(map[string]int64, len(m))
-		for v, n := range m {
-			cm[v] = n
-		}
-		out[k] = cm
+func (d *domainCounts) get(v string) int64 {
+	n := d.delta[v]
+	for _, b := range d.base {
+		n += b[v]
 	}
-	return out
+	return n
 }
 
-// anyOnNode reports a positive count for some topology the node is in.
-func (c counts) anyOnNode(node *corev1.Node) bool {
-	for key, m := range c {
-		if v, ok := node.Labels[key]; ok && m[v] > 0 {
-			return true
+func (d *domainCounts) add(v string, n int64) {
+	if d.delta == nil {
+		d.delta = map[string]int64{}
+	}
+	d.delta[v] += n
+	d.deltaTotal += n
+}
+
+func (d *domainCounts) total() int64 { return d.baseTotal + d.deltaTotal }
+
+func (d *domainCounts) clone() *domainCounts {
+	c := *d
+	if d.delta != nil {
+		c.delta = make(map[string]int64, len(d.delta))
+		for k, v := range d.delta {
+			c.delta[k] = v
 		}
 	}
-	return false
+	return &c
 }
 
 type preFilterState struct {
-	// existingAnti: existing pods whose required anti-affinity matches
-	// the incoming pod. affinity: pods matching all incoming affinity
-	// terms. anti: pods matching each incoming anti-affinity term.
-	existingAnti, affinity, anti counts
-	pod                          *framework.PodInfo
-	nsLabels                     labels.Set
+	// existingAnti, by topology key: existing pods whose required
+	// anti-affinity matches the incoming pod. affinity[i]: pods matching
+	// all incoming affinity terms, in term i's domains. anti[i]: pods
+	// matching incoming anti-affinity term i.
+	existingAnti []*domainCounts
+	affinity     []*domainCounts
+	anti         []*domainCounts
+	pod          *framework.PodInfo
+	nsLabels     labels.Set
 }
 
 func (s *preFilterState) Clone() framework.StateData {
 	c := *s
-	c.existingAnti, c.affinity, c.anti = s.existingAnti.clone(), s.affinity.clone(), s.anti.clone()
+	c.existingAnti, c.affinity, c.anti = cloneAll(s.existingAnti), cloneAll(s.affinity), cloneAll(s.anti)
 	return &c
 }
 
-// PreFilter counts, per topology domain, the pods the incoming pod's
+func cloneAll(ds []*domainCounts) []*domainCounts {
+	out := make([]*domainCounts, len(ds))
+	for i, d := range ds {
+		out[i] = d.clone()
+	}
+	return out
+}
+
+// PreFilter gathers, per topology domain, the pods the incoming pod's
 // required terms match and the existing pods whose anti-affinity matches
-// it. Pods without required terms skip Filter when no existing pod has
-// required anti-affinity.
+// it. The counts come from the snapshot's shared indexes, which are kept
+// up to date across cycles, so this costs a lookup per distinct term
+// rather than a pass over every pod. Pods without required terms skip
+// Filter when no existing pod has required anti-affinity.
 func (p *InterPodAffinity) PreFilter(ctx context.Context, state *framework.CycleState, pod *corev1.Pod) (*framework.PreFilterResult, *framework.Status) {
 	pi := framework.PodInfoFor(state, pod)
 	if pi.ParseErr != nil {
 		return nil, framework.AsStatus(fmt.Errorf("parsing pod affinity: %w", pi.ParseErr))
 	}
 	lister := p.h.SnapshotSharedLister().NodeInfos()
-	withAnti := lister.HavePodsWithRequiredAntiAffinityList()
-	if len(pi.RequiredAffinityTerms) == 0 && len(pi.RequiredAntiAffinityTerms) == 0 && len(withAnti) == 0 {
+	groups := lister.RequiredAntiAffinityGroups()
+	if len(pi.RequiredAffinityTerms) == 0 && len(pi.RequiredAntiAffinityTerms) == 0 && len(groups) == 0 {
 		return nil, framework.NewStatus(framework.Skip)
 	}
 	pi = p.resolveNamespaces(pi)
-	s := &preFilterState{existingAnti: counts{}, affinity: counts{}, anti: counts{}, pod: pi, nsLabels: p.nsLabels(pod.Namespace)}
-	for _, ni := range withAnti {
-		for _, e := range ni.PodsWithRequiredAntiAffinity {
-			s.addExistingAnti(e, ni.Node(), 1)
+	s := &preFilterState{pod: pi, nsLabels: p.nsLabels(pod.Namespace)}
+	for _, g := range groups {
+		if !g.Term.Matches(pod, s.nsLabels) {
+			continue
 		}
+		d := s.existingAntiFor(g.Term.TopologyKey)
+		d.base, d.baseTotal = append(d.base, g.Counts), d.baseTotal+g.Total
 	}
-	if len(pi.RequiredAffinityTerms)+len(pi.RequiredAntiAffinityTerms) > 0 {
-		for _, ni := range lister.List() {
-			for _, e := range ni.Pods {
-				s.addIncoming(e, ni.Node(), 1)
-			}
-		}
+	s.affinity = p.affinityCounts(lister, pi.RequiredAffinityTerms)
+	for i := range pi.RequiredAntiAffinityTerms {
+		t := &pi.RequiredAntiAffinityTerms[i]
+		tc := lister.PodsMatching(t, false)
+		s.anti = append(s.anti, &domainCounts{key: t.TopologyKey, base: []map[string]int64{tc.Counts}, baseTotal: tc.Total})
 	}
 	state.Write(preFilterKey, s)
 	return nil, nil
 }
 
-func (s *preFilterState) addExistingAnti(e *framework.PodInfo, node *corev1.Node, n int64) {
+// affinityCounts counts the pods matching all terms in each term's
+// domains: from the shared index for one term, by a pass over the pods
+// for several (their conjunction has no shared count).
+func (p *InterPodAffinity) affinityCounts(lister framework.NodeInfoLister, terms []framework.AffinityTerm) []*domainCounts {
+	out := make([]*domainCounts, len(terms))
+	if len(terms) == 1 {
+		tc := lister.PodsMatching(&terms[0], false)
+		out[0] = &domainCounts{key: terms[0].TopologyKey, base: []map[string]int64{tc.Counts}, baseTotal: tc.Total}
+		return out
+	}
+	for i := range terms {
+		out[i] = &domainCounts{key: terms[i].TopologyKey}
+	}
+	if len(terms) == 0 {
+		return out
+	}
+	for _, ni := range lister.List() {
+		for _, e := range ni.Pods {
+			if matchesAll(terms, e.Pod, nil) {
+				for i := range terms {
+					if v, ok := ni.Node().Labels[terms[i].TopologyKey]; ok {
+						out[i].add(v, 1)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// update applies a what-if: pod e added (n=1) to or removed (n=-1) from node.
+func (s *preFilterState) update(e *framework.PodInfo, node *corev1.Node, n int64) {
 	if node == nil {
 		return
 	}
 	for i := range e.RequiredAntiAffinityTerms {
 		t := &e.RequiredAntiAffinityTerms[i]
 		if v, ok := node.Labels[t.TopologyKey]; ok && t.Matches(s.pod.Pod, s.nsLabels) {
-			s.existingAnti.add(t.TopologyKey, v, n)
+			s.existingAntiFor(t.TopologyKey).add(v, n)
 		}
-	}
-}
-
-func (s *preFilterState) addIncoming(e *framework.PodInfo, node *corev1.Node, n int64) {
-	if node == nil {
-		return
 	}
 	terms := s.pod.RequiredAffinityTerms
 	if len(terms) > 0 && matchesAll(terms, e.Pod, nil) {
 		for i := range terms {
 			if v, ok := node.Labels[terms[i].TopologyKey]; ok {
-				s.affinity.add(terms[i].TopologyKey, v, n)
+				s.affinity[i].add(v, n)
 			}
 		}
 	}
 	for i := range s.pod.RequiredAntiAffinityTerms {
 		t := &s.pod.RequiredAntiAffinityTerms[i]
 		if v, ok := node.Labels[t.TopologyKey]; ok && t.Matches(e.Pod, nil) {
-			s.anti.add(t.TopologyKey, v, n)
+			s.anti[i].add(v, n)
 		}
 	}
+}
+
+// existingAntiFor returns the counts of one topology key (there are few).
+func (s *preFilterState) existingAntiFor(key string) *domainCounts {
+	for _, d := range s.existingAnti {
+		if d.key == key {
+			return d
+		}
+	}
+	d := &domainCounts{key: key}
+	s.existingAnti = append(s.existingAnti, d)
+	return d
 }
 
 func matchesAll(terms []framework.AffinityTerm, pod *corev1.Pod, nsLabels labels.Set) bool {
@@ -232,6 +283,7 @@ func (p *InterPodAffinity) resolveNamespaces(pi *framework.PodInfo) *framework.P
 				}
 			}
 			out[i].NamespaceSelector = nil
+			out[i].Sign()
 		}
 		return out
 	}
@@ -281,9 +333,7 @@ func (p *InterPodAffinity) update(state *framework.CycleState, pi *framework.Pod
 	if err != nil {
 		return framework.AsStatus(fmt.Errorf("reading %q: %w", preFilterKey, err))
 	}
-	s := d.(*preFilterState)
-	s.addExistingAnti(pi, ni.Node(), n)
-	s.addIncoming(pi, ni.Node(), n)
+	d.(*preFilterState).update(pi, ni.Node(), n)
 	return nil
 }
 
@@ -294,15 +344,17 @@ func (p *InterPodAffinity) Filter(_ context.Context, state *framework.CycleState
 		return framework.AsStatus(fmt.Errorf("reading %q: %w", preFilterKey, err))
 	}
 	s := d.(*preFilterState)
-	node := ni.Node()
-	if !s.satisfiesAffinity(node) {
+	nodeLabels := ni.Labels()
+	if !s.satisfiesAffinity(nodeLabels) {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
 	}
-	if !s.satisfiesAntiAffinity(node) {
+	if !s.satisfiesAntiAffinity(nodeLabels) {
 		return framework.NewStatus(framework.Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
 	}
-	if s.existingAnti.anyOnNode(node) {
-		return framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotM)
+	for _, d := range s.existingAnti {
+		if v, ok := nodeLabels[d.key]; ok && d.get(v) > 0 {
+			return framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotM)
+		}
 	}
 	return nil
 }
@@ -310,26 +362,30 @@ func (p *InterPodAffinity) Filter(_ context.Context, state *framework.CycleState
 // satisfiesAffinity: the node has every term's topology key, and each
 // term's domain holds a pod matching all terms -- unless no pod anywhere
 // matches and the pod matches its own terms (the first of a group).
-func (s *preFilterState) satisfiesAffinity(node *corev1.Node) bool {
+func (s *preFilterState) satisfiesAffinity(nodeLabels map[string]string) bool {
 	found := true
-	for _, t := range s.pod.RequiredAffinityTerms {
-		v, ok := node.Labels[t.TopologyKey]
+	for i, t := range s.pod.RequiredAffinityTerms {
+		v, ok := nodeLabels[t.TopologyKey]
 		if !ok {
 			return false
 		}
-		if s.affinity[t.TopologyKey][v] <= 0 {
+		if s.affinity[i].get(v) <= 0 {
 			found = false
 		}
 	}
 	if found {
 		return true
 	}
-	return len(s.affinity) == 0 && matchesAll(s.pod.RequiredAffinityTerms, s.pod.Pod, s.nsLabels)
+	var total int64
+	for _, d := range s.affinity {
+		total += d.total()
+	}
+	return total == 0 && matchesAll(s.pod.RequiredAffinityTerms, s.pod.Pod, s.nsLabels)
 }
 
-func (s *preFilterState) satisfiesAntiAffinity(node *corev1.Node) bool {
-	for _, t := range s.pod.RequiredAntiAffinityTerms {
-		if v, ok := node.Labels[t.TopologyKey]; ok && s.anti[t.TopologyKey][v] > 0 {
+func (s *preFilterState) satisfiesAntiAffinity(nodeLabels map[string]string) bool {
+	for i, t := range s.pod.RequiredAntiAffinityTerms {
+		if v, ok := nodeLabels[t.TopologyKey]; ok && s.anti[i].get(v) > 0 {
 			return false
 		}
 	}

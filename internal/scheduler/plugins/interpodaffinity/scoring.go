@@ -10,8 +10,20 @@ import (
 	"github.com/navarch/navarch/internal/scheduler/framework"
 )
 
+// scores maps topology key -> value -> summed weight.
+type scores map[string]map[string]int64
+
+func (sc scores) add(key, value string, n int64) {
+	m := sc[key]
+	if m == nil {
+		m = map[string]int64{}
+		sc[key] = m
+	}
+	m[value] += n
+}
+
 type preScoreState struct {
-	scores counts
+	scores scores
 }
 
 func (s *preScoreState) Clone() framework.StateData { return s }
@@ -19,7 +31,8 @@ func (s *preScoreState) Clone() framework.StateData { return s }
 // PreScore sums, per topology domain, the weights of preferred terms
 // between the incoming pod and the pods already placed, in both
 // directions, plus existing pods' required affinity to the incoming pod
-// at hardPodAffinityWeight.
+// at hardPodAffinityWeight. The incoming pod's terms read the shared
+// counts; existing pods' terms are visited only on nodes that have some.
 func (p *InterPodAffinity) PreScore(_ context.Context, state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
 	pi := framework.PodInfoFor(state, pod)
 	if pi.ParseErr != nil {
@@ -27,27 +40,29 @@ func (p *InterPodAffinity) PreScore(_ context.Context, state *framework.CycleSta
 	}
 	lister := p.h.SnapshotSharedLister().NodeInfos()
 	hasPreferred := len(pi.PreferredAffinityTerms)+len(pi.PreferredAntiAffinityTerms) > 0
-	nodes := lister.HavePodsWithAffinityList()
-	if hasPreferred {
-		nodes = lister.List()
-	}
-	if len(nodes) == 0 {
+	withScoring := lister.HavePodsWithScoringAffinityList()
+	if !hasPreferred && len(withScoring) == 0 {
 		return framework.NewStatus(framework.Skip)
 	}
 	pi = p.resolveNamespaces(pi)
 	nsLabels := p.nsLabels(pod.Namespace)
-	s := &preScoreState{scores: counts{}}
-	for _, ni := range nodes {
-		node := ni.Node()
-		if node == nil {
-			continue
+	s := &preScoreState{scores: scores{}}
+	for _, ts := range []struct {
+		terms []framework.WeightedAffinityTerm
+		sign  int64
+	}{{pi.PreferredAffinityTerms, 1}, {pi.PreferredAntiAffinityTerms, -1}} {
+		for i := range ts.terms {
+			t := &ts.terms[i]
+			for v, n := range lister.PodsMatching(&t.AffinityTerm, false).Counts {
+				s.scores.add(t.TopologyKey, v, ts.sign*int64(t.Weight)*n)
+			}
 		}
-		pods := ni.PodsWithAffinity
-		if hasPreferred {
-			pods = ni.Pods
-		}
-		for _, e := range pods {
-			p.score(s.scores, pi, nsLabels, e, node)
+	}
+	for _, ni := range withScoring {
+		for _, e := range ni.PodsWithAffinity {
+			if e.HasScoringAffinity() {
+				p.scoreExisting(s.scores, pi, nsLabels, e, ni.Node())
+			}
 		}
 	}
 	if len(s.scores) == 0 {
@@ -57,41 +72,26 @@ func (p *InterPodAffinity) PreScore(_ context.Context, state *framework.CycleSta
 	return nil
 }
 
-func (p *InterPodAffinity) score(sc counts, pi *framework.PodInfo, nsLabels labels.Set, e *framework.PodInfo, node *corev1.Node) {
+// scoreExisting adds what existing pod e's terms say about the incoming pod.
+func (p *InterPodAffinity) scoreExisting(sc scores, pi *framework.PodInfo, nsLabels labels.Set, e *framework.PodInfo, node *corev1.Node) {
 	add := func(t *framework.AffinityTerm, w int64) {
-		if v, ok := node.Labels[t.TopologyKey]; ok {
+		if v, ok := node.Labels[t.TopologyKey]; ok && t.Matches(pi.Pod, nsLabels) {
 			sc.add(t.TopologyKey, v, w)
-		}
-	}
-	for i := range pi.PreferredAffinityTerms {
-		if t := &pi.PreferredAffinityTerms[i]; t.Matches(e.Pod, nil) {
-			add(&t.AffinityTerm, int64(t.Weight))
-		}
-	}
-	for i := range pi.PreferredAntiAffinityTerms {
-		if t := &pi.PreferredAntiAffinityTerms[i]; t.Matches(e.Pod, nil) {
-			add(&t.AffinityTerm, -int64(t.Weight))
 		}
 	}
 	if p.hardWeight > 0 {
 		for i := range e.RequiredAffinityTerms {
-			if t := &e.RequiredAffinityTerms[i]; t.Matches(pi.Pod, nsLabels) {
-				add(t, p.hardWeight)
-			}
+			add(&e.RequiredAffinityTerms[i], p.hardWeight)
 		}
 	}
 	if p.ignoreExistingPre {
 		return
 	}
 	for i := range e.PreferredAffinityTerms {
-		if t := &e.PreferredAffinityTerms[i]; t.Matches(pi.Pod, nsLabels) {
-			add(&t.AffinityTerm, int64(t.Weight))
-		}
+		add(&e.PreferredAffinityTerms[i].AffinityTerm, int64(e.PreferredAffinityTerms[i].Weight))
 	}
 	for i := range e.PreferredAntiAffinityTerms {
-		if t := &e.PreferredAntiAffinityTerms[i]; t.Matches(pi.Pod, nsLabels) {
-			add(&t.AffinityTerm, -int64(t.Weight))
-		}
+		add(&e.PreferredAntiAffinityTerms[i].AffinityTerm, -int64(e.PreferredAntiAffinityTerms[i].Weight))
 	}
 }
 
@@ -103,7 +103,7 @@ func (p *InterPodAffinity) Score(_ context.Context, state *framework.CycleState,
 	}
 	var total int64
 	for key, m := range d.(*preScoreState).scores {
-		if v, ok := ni.Node().Labels[key]; ok {
+		if v, ok := ni.Labels()[key]; ok {
 			total += m[v]
 		}
 	}

@@ -30,7 +30,7 @@ func (*NodeName) Name() string { return Name }
 
 // Filter implements framework.FilterPlugin.
 func (*NodeName) Filter(_ context.Context, _ *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	if pod.Spec.NodeName != "" && pod.Spec.NodeName != ni.Node().Name {
+	if pod.Spec.NodeName != "" && pod.Spec.NodeName != ni.Name() {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReason)
 	}
 	return nil

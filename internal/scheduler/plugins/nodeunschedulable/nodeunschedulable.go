@@ -34,7 +34,7 @@ var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect
 
 // Filter implements framework.FilterPlugin.
 func (*NodeUnschedulable) Filter(_ context.Context, _ *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	if !ni.Node().Spec.Unschedulable || framework.Tolerates(pod.Spec.Tolerations, &unschedulableTaint) {
+	if !ni.Unschedulable() || framework.Tolerates(pod.Spec.Tolerations, &unschedulableTaint) {
 		return nil
 	}
 	return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReason)

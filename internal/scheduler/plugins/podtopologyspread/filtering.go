@@ -127,11 +127,11 @@ func (p *PodTopologySpread) Filter(_ context.Context, state *framework.CycleStat
 		return framework.AsStatus(fmt.Errorf("reading %q: %w", preFilterKey, err))
 	}
 	s := d.(*preFilterState)
-	node := ni.Node()
+	nodeLabels := ni.Labels()
 	podLabels := labels.Set(pod.Labels)
 	for i := range s.constraints {
 		c := &s.constraints[i]
-		v, ok := node.Labels[c.key]
+		v, ok := nodeLabels[c.key]
 		if !ok {
 			return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonNodeLabelNotMatch)
 		}

@@ -34,7 +34,11 @@ func (*TaintToleration) Name() string { return Name }
 // Filter rejects a node with an untolerated NoSchedule or NoExecute taint,
 // naming the first such taint as upstream does.
 func (*TaintToleration) Filter(_ context.Context, _ *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	taint, ok := framework.FindUntoleratedTaint(ni.Node().Spec.Taints, pod.Spec.Tolerations, func(t *corev1.Taint) bool {
+	taints := ni.Taints()
+	if len(taints) == 0 {
+		return nil
+	}
+	taint, ok := framework.FindUntoleratedTaint(taints, pod.Spec.Tolerations, func(t *corev1.Taint) bool {
 		return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
 	})
 	if !ok {
@@ -69,8 +73,9 @@ func (*TaintToleration) Score(_ context.Context, state *framework.CycleState, _ 
 	}
 	tols := d.(*preScoreState).tolerations
 	var n int64
-	for i := range ni.Node().Spec.Taints {
-		t := &ni.Node().Spec.Taints[i]
+	taints := ni.Taints()
+	for i := range taints {
+		t := &taints[i]
 		if t.Effect == corev1.TaintEffectPreferNoSchedule && !framework.Tolerates(tols, t) {
 			n++
 		}
