@@ -16,7 +16,7 @@ type NodeInfo struct {
 	unschedulable bool
 	taints        []corev1.Taint
 	labels        map[string]string
-	Pods []*PodInfo
+	Pods          []*PodInfo
 	// PodsWithAffinity have any pod (anti-)affinity term;
 	// PodsWithRequiredAntiAffinity have a required anti-affinity term.
 	PodsWithAffinity             []*PodInfo
