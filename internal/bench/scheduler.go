@@ -191,6 +191,7 @@ func createPods(ctx context.Context, cs kubernetes.Interface, o SchedulerOptions
 func measure(ctx context.Context, srv *child, o SchedulerOptions, c *boundCounter) error {
 	base := c.n.Load()
 	cpuBefore, _ := srv.cpuTime()
+	reqBefore, _ := srv.requestCounts(ctx)
 	var prof chan error
 	if o.CPUProfile != "" {
 		prof = make(chan error, 1)
@@ -214,6 +215,9 @@ func measure(ctx context.Context, srv *child, o SchedulerOptions, c *boundCounte
 	}
 	cpuAfter, _ := srv.cpuTime()
 	report(o, samples, elapsed, createdIn, cpuAfter-cpuBefore)
+	if reqAfter, err := srv.requestCounts(ctx); err == nil && reqBefore != nil {
+		reportRequests(o.Out, reqBefore, reqAfter, elapsed)
+	}
 	if prof != nil {
 		if err := <-prof; err != nil {
 			return fmt.Errorf("cpu profile: %w", err)

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/sets"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 
@@ -102,6 +103,14 @@ type constraint struct {
 	minDomains   int32
 	honorNodeAff bool
 	honorTaints  bool
+}
+
+// term is the constraint as an affinity term over pods of ns, for the
+// snapshot's shared counts.
+func (c *constraint) term(ns string) *framework.AffinityTerm {
+	t := framework.AffinityTerm{Namespaces: sets.New(ns), Selector: c.selector, TopologyKey: c.key}
+	t.Sign()
+	return &t
 }
 
 // constraints returns the pod's constraints of one action, or the

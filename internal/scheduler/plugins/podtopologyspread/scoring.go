@@ -65,7 +65,22 @@ func (p *PodTopologySpread) PreScore(_ context.Context, state *framework.CycleSt
 		}
 	}
 	aff := framework.GetRequiredNodeAffinity(pod)
-	for _, ni := range p.h.SnapshotSharedLister().NodeInfos().List() {
+	lister := p.h.SnapshotSharedLister().NodeInfos()
+	if p.everyNodeCounts(lister, cs, aff) {
+		for i := range cs {
+			if cs[i].key == corev1.LabelHostname {
+				continue
+			}
+			shared := lister.PodsMatching(cs[i].term(pod.Namespace), true).Counts
+			for v := range s.counts[i] {
+				s.counts[i][v] = shared[v]
+			}
+		}
+		p.setWeights(s, domains)
+		state.Write(preScoreKey, s)
+		return nil
+	}
+	for _, ni := range lister.List() {
 		node := ni.Node()
 		if requireAll && !hasAllKeys(node, cs) {
 			continue
@@ -81,11 +96,16 @@ func (p *PodTopologySpread) PreScore(_ context.Context, state *framework.CycleSt
 			}
 		}
 	}
-	for i := range cs {
-		s.weights[i] = math.Log(float64(domains[i] + 2))
-	}
+	p.setWeights(s, domains)
 	state.Write(preScoreKey, s)
 	return nil
+}
+
+// setWeights weighs each constraint by the log of its number of domains.
+func (p *PodTopologySpread) setWeights(s *preScoreState, domains []int) {
+	for i := range s.constraints {
+		s.weights[i] = math.Log(float64(domains[i] + 2))
+	}
 }
 
 // Score is higher for more matching pods in the node's domains (it is
