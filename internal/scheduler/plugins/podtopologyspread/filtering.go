@@ -16,8 +16,8 @@ const preFilterKey framework.StateKey = "PreFilter" + Name
 // spreadCounts are matching pods per domain of one constraint: counts
 // shared with the snapshot (read-only, may be nil) plus this cycle's own.
 type spreadCounts struct {
-	base  map[string]int64
-	own   map[string]int64
+	base map[string]int64
+	own  map[string]int64
 	// domains are the constraint's domains (shared when base is).
 	domains map[string]int
 }
