@@ -12,7 +12,7 @@ import (
 // Bench is `navarch bench`.
 func Bench() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure navarch's performance"}
-	cmd.AddCommand(benchAPI(), benchScheduler(), benchHollow(), benchPods(), benchControllers())
+	cmd.AddCommand(benchAPI(), benchScheduler(), benchHollow(), benchPods(), benchControllers(), benchProxy())
 	return cmd
 }
 

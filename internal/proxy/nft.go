@@ -15,7 +15,7 @@ import (
 // maxBatch bounds the messages of one netlink transaction: the kernel
 // acknowledges each one, and the acknowledgements must fit in the socket's
 // receive buffer. Bigger changes are split at Service boundaries.
-const maxBatch = 4000
+const maxBatch = 2000
 
 // maxElemsPerMessage keeps a set-elements message under netlink's 64 KiB
 // attribute limit.
@@ -35,6 +35,31 @@ type Table struct {
 	pending int
 }
 
+// bigBuffers makes room for a full batch and its acknowledgements; as root
+// the limits of net.core.[rw]mem_max do not apply.
+func bigBuffers(c *netlink.Conn) error {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		for _, opt := range []int{unix.SO_SNDBUFFORCE, unix.SO_RCVBUFFORCE} {
+			if e := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, opt, 32<<20); e != nil && serr == nil {
+				serr = e
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		// Without CAP_NET_ADMIN: the usual limits, smaller batches work.
+		_ = c.SetReadBuffer(8 << 20)
+		_ = c.SetWriteBuffer(8 << 20)
+	}
+	return nil
+}
+
 var (
 	ipKeyType   = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService)
 	portKeyType = nftables.MustConcatSetType(nftables.TypeInetProto, nftables.TypeInetService)
@@ -43,10 +68,7 @@ var (
 // OpenTable connects to nftables in the network namespace netnsFd (0: the
 // process's own). Reset must be called before Apply.
 func OpenTable(name string, netnsFd int) (*Table, error) {
-	opts := []nftables.ConnOption{nftables.AsLasting(), nftables.WithSockOptions(func(c *netlink.Conn) error {
-		// Room for the acknowledgements of a full batch.
-		return c.SetReadBuffer(16 << 20)
-	})}
+	opts := []nftables.ConnOption{nftables.AsLasting(), nftables.WithSockOptions(bigBuffers)}
 	if netnsFd > 0 {
 		opts = append(opts, nftables.WithNetNSFd(netnsFd))
 	}
@@ -374,4 +396,3 @@ func elemTexts(o *Objects) map[string]string {
 	return m
 }
 
-var _ = unix.IPPROTO_TCP
