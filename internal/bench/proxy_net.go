@@ -32,7 +32,9 @@ func newNetns(prefix string) (*netns, error) {
 
 func (n *netns) delete() { _ = exec.Command("ip", "netns", "del", n.name).Run() }
 
-func (n *netns) ip(args ...string) error { return run(append([]string{"ip", "-n", n.name}, args...)...) }
+func (n *netns) ip(args ...string) error {
+	return run(append([]string{"ip", "-n", n.name}, args...)...)
+}
 
 func (n *netns) fd() (int, error) {
 	return unix.Open(filepath.Join("/var/run/netns", n.name), unix.O_RDONLY|unix.O_CLOEXEC, 0)

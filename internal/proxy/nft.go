@@ -395,4 +395,3 @@ func elemTexts(o *Objects) map[string]string {
 	}
 	return m
 }
-
