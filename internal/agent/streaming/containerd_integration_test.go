@@ -120,7 +120,8 @@ func startRealPod(t *testing.T) *realPod {
 		c.Runtime.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: p.sandbox})
 	})
 	script := `mkdir -p /www && echo served > /www/index.html && httpd -p 127.0.0.1:` + port + ` -h /www
-echo hello; echo oops >&2; i=0; while true; do i=$((i+1)); echo tick $i; read -t 0.2 line && echo "stdin: $line"; done`
+echo hello; echo oops >&2; exec 3<&0; (while read line; do echo "stdin: $line"; done) <&3 &
+i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done`
 	cc, err := c.Runtime.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{PodSandboxId: p.sandbox, SandboxConfig: sbCfg,
 		Config: &runtimeapi.ContainerConfig{Metadata: &runtimeapi.ContainerMetadata{Name: "app"}, Image: &runtimeapi.ImageSpec{Image: images.BusyboxRef},
 			Command: []string{"sh", "-c", script}, LogPath: "app/0.log", Stdin: true}})
