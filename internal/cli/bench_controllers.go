@@ -12,7 +12,7 @@ import (
 func benchControllers() *cobra.Command {
 	// Client limits as `navarch server` gives its controller manager; a
 	// kubelet's default client allows 50 qps per node.
-	o := bench.ControllersOptions{Replicas: 3000, Nodes: 100, NodeQPS: 50, QPS: 200, Burst: 400, Timeout: 5 * time.Minute}
+	o := bench.ControllersOptions{Replicas: 3000, Nodes: 100, NodeQPS: 50, QPS: 1000, Burst: 2000, Timeout: 5 * time.Minute}
 	var binary string
 	cmd := &cobra.Command{
 		Use:   "controllers",
