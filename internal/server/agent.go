@@ -54,7 +54,7 @@ func (s *Server) startAgent(ctx context.Context) error {
 	o := s.opts.Agent
 	opts := agent.Options{NodeName: o.NodeName, DataDir: filepath.Join(s.opts.DataDir, "agent"), PodCIDR: o.PodCIDR,
 		ContainerRuntimeEndpoint: o.ContainerRuntimeEndpoint, RegistryMirrors: o.RegistryMirrors, ClusterDNS: o.ClusterDNS,
-		KubeletPort: o.KubeletPort, StopPodsOnExit: !o.KeepPodsOnExit, ClusterCIDR: s.opts.ClusterCIDR, Logger: s.log.With("component", "agent")}
+		KubeletPort: o.KubeletPort, StopPodsOnExit: !o.KeepPodsOnExit, ClusterCIDR: s.opts.ClusterCIDR, Logger: s.log}
 	if opts.NodeName == "" {
 		h, err := node.Hostname()
 		if err != nil {

@@ -18,7 +18,7 @@ func (n *Node) runLease(ctx context.Context) {
 	for {
 		wait := interval
 		if err := n.renewLease(ctx); err != nil && ctx.Err() == nil {
-			n.cfg.Logger.Warn("renew node lease", "node", n.cfg.Name, "err", err)
+			n.cfg.Logger.Warn("renew node lease", "err", err)
 			wait = min(interval, time.Second)
 		}
 		select {

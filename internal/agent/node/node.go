@@ -130,7 +130,7 @@ func (n *Node) Register(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		n.cfg.Logger.Warn("register node", "node", n.cfg.Name, "err", err)
+		n.cfg.Logger.Warn("register node", "err", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -146,7 +146,7 @@ func (n *Node) register(ctx context.Context) error {
 		Annotations: map[string]string{"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"}}}
 	created, err := nodes.Create(ctx, obj, metav1.CreateOptions{})
 	if err == nil {
-		n.cfg.Logger.Info("node registered", "node", n.cfg.Name)
+		n.cfg.Logger.Info("node registered")
 		n.setRegistered(created)
 		return nil
 	}
@@ -195,7 +195,7 @@ func (n *Node) WaitPodCIDR(ctx context.Context) (string, error) {
 			return cur.Spec.PodCIDR, nil
 		}
 		if !logged {
-			n.cfg.Logger.Info("waiting for the node's pod CIDR (spec.podCIDR, set by the node IPAM controller; --pod-cidr overrides)", "node", n.cfg.Name)
+			n.cfg.Logger.Info("waiting for the node's pod CIDR (spec.podCIDR, set by the node IPAM controller; --pod-cidr overrides)")
 			logged = true
 		}
 		var rv string
@@ -245,7 +245,7 @@ func (n *Node) Run(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		if err := n.updateStatus(ctx); err != nil && ctx.Err() == nil {
-			n.cfg.Logger.Warn("update node status", "node", n.cfg.Name, "err", err)
+			n.cfg.Logger.Warn("update node status", "err", err)
 		}
 		select {
 		case <-ctx.Done():

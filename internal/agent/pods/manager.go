@@ -167,7 +167,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), m.synced...) {
 		return ctx.Err()
 	}
-	m.log.Info("pod manager started", "node", m.cfg.NodeName)
+	m.log.Info("pod manager started")
 	// Workers exist for every pod already; now that the caches are
 	// complete, anything else in the runtime is an orphan.
 	m.relistLoop(ctx)
