@@ -80,7 +80,10 @@ type Scheduler struct {
 	// considered evenly.
 	nextStart int
 	binding   sync.WaitGroup
-	cfg       *config.Configuration
+	// term is held by the scheduling loop of a leadership term, so that a
+	// new term starts only once the lost one's loop has returned.
+	term sync.Mutex
+	cfg  *config.Configuration
 	// statusBuf holds per-node filter results within one cycle.
 	statusBuf []*framework.Status
 }
@@ -247,11 +250,19 @@ func (s *Scheduler) lead(ctx context.Context, cfg Config) error {
 			Lock: lock, ReleaseOnCancel: true, Name: name,
 			LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
 			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: s.schedule,
+				OnStartedLeading: func(ctx context.Context) {
+					s.term.Lock()
+					defer s.term.Unlock()
+					s.schedule(ctx)
+				},
 				OnStoppedLeading: func() { s.log.Info("scheduler lost its lease") },
 			},
 		})
 	}
+	// RunOrDie does not wait for the term's loop; the caller's shutdown
+	// must not race with its last cycle.
+	s.term.Lock()
+	s.term.Unlock()
 	return nil
 }
 
