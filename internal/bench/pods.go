@@ -85,7 +85,11 @@ func Pods(ctx context.Context, o PodsOptions) error {
 	if rss, err := rssOf(ag.cmd.Process.Pid); err == nil {
 		anon, _ := statusField(ag.cmd.Process.Pid, "RssAnon:")
 		file, _ := statusField(ag.cmd.Process.Pid, "RssFile:")
-		fmt.Fprintf(o.Out, "  agent RSS       %.1f MiB (anonymous %.1f, file-backed %.1f)\n", float64(rss)/(1<<20), float64(anon)/(1<<20), float64(file)/(1<<20))
+		// File-backed pages are the navarch binary's, shared with the
+		// server's process; PSS charges each process its share.
+		pss, _ := procField(fmt.Sprintf("/proc/%d/smaps_rollup", ag.cmd.Process.Pid), "Pss:")
+		fmt.Fprintf(o.Out, "  agent RSS       %.1f MiB (anonymous %.1f, file-backed %.1f; PSS %.1f)\n",
+			float64(rss)/(1<<20), float64(anon)/(1<<20), float64(file)/(1<<20), float64(pss)/(1<<20))
 	}
 	if pid, err := ag.containerdPid(); err == nil {
 		if rss, err := rssOf(pid); err == nil {
@@ -306,7 +310,12 @@ func rssOf(pid int) (int64, error) { return statusField(pid, "VmRSS:") }
 
 // statusField reads a kB field of /proc/<pid>/status, in bytes.
 func statusField(pid int, name string) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return procField(fmt.Sprintf("/proc/%d/status", pid), name)
+}
+
+// procField reads a "Name: N kB" field of a /proc file, in bytes.
+func procField(path, name string) (int64, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
