@@ -40,7 +40,7 @@ type Options struct {
 	// ContentType is the client's wire format.
 	ContentType string
 	// ServerArgs are extra `navarch server` flags; nil runs the API alone
-	// (--disable-controllers=*).
+	// (no controllers, scheduler or agent).
 	ServerArgs []string
 	Out        io.Writer
 }
@@ -69,7 +69,7 @@ func startServer(ctx context.Context, o Options) (*child, error) {
 	args := []string{"server", "--data-dir", dir, "--secure-port", strconv.Itoa(port), "--bind-address", "127.0.0.1", "--log-level", "warn"}
 	if o.ServerArgs == nil {
 		// The API server alone, as upstream's reference figures were taken.
-		args = append(args, "--disable-controllers=*", "--disable-scheduler")
+		args = append(args, "--disable-controllers=*", "--disable-scheduler", "--disable-agent")
 	}
 	c.cmd = exec.CommandContext(ctx, o.Binary, append(args, o.ServerArgs...)...)
 	c.cmd.Stderr = os.Stderr
