@@ -181,6 +181,34 @@ func (s InSet) exprs(*builder) []expr.Any {
 	}
 }
 
+// InPairSet matches "ip saddr . ip daddr" against a named set of address
+// pairs.
+type InPairSet struct{ Set string }
+
+func (s InPairSet) String() string { return "ip saddr . ip daddr @" + s.Set }
+func (s InPairSet) exprs(*builder) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Payload{DestRegister: 9, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4},
+		&expr.Lookup{SourceRegister: 1, SetName: s.Set},
+	}
+}
+
+// ctStatusDNAT is conntrack's IPS_DST_NAT status bit.
+const ctStatusDNAT = 0x20
+
+// CtDNAT matches connections whose destination was translated.
+type CtDNAT struct{}
+
+func (CtDNAT) String() string { return "ct status dnat" }
+func (CtDNAT) exprs(*builder) []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: nativeU32(ctStatusDNAT), Xor: nativeU32(0)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: nativeU32(0)},
+	}
+}
+
 // UpdateSet adds (or refreshes) ip saddr in a timeout set.
 type UpdateSet struct{ Set string }
 
@@ -243,6 +271,33 @@ func (r Random) exprs(b *builder) []expr.Any {
 		&expr.Numgen{Register: 1, Modulus: uint32(len(r.Chains)), Type: unix.NFT_NG_RANDOM},
 		&expr.Lookup{SourceRegister: 1, DestRegister: 0, IsDestRegSet: true, SetName: set.Name, SetID: set.ID},
 	}
+}
+
+// numgenRange is the range of the random number DNATMap draws: endpoint
+// maps split it into one interval per endpoint.
+const numgenRange = 1 << 16
+
+// DNATMap rewrites the destination to the address and port a random
+// number finds in an interval map (an EndpointMap), so that the endpoints
+// change by map elements alone, with no rule rewritten.
+type DNATMap struct {
+	Proto uint8
+	Map   string
+}
+
+func (d DNATMap) String() string {
+	return fmt.Sprintf("meta l4proto %s dnat ip to numgen random mod %d map @%s", protoName(d.Proto), numgenRange, d.Map)
+}
+func (d DNATMap) exprs(b *builder) []expr.Any {
+	return append(L4Proto{d.Proto}.exprs(b),
+		&expr.Numgen{Register: 1, Modulus: numgenRange, Type: unix.NFT_NG_RANDOM},
+		// Interval keys compare as big-endian bytes.
+		&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4},
+		&expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: d.Map},
+		// The data is address . port: the address in register 1's first
+		// 32 bits, the port in the next (register 9 in 32-bit terms).
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 9, Specified: true},
+	)
 }
 
 // DNAT rewrites the destination to IP:Port (the protocol is matched first:

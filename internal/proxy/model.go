@@ -38,8 +38,9 @@ type ServicePort struct {
 type Endpoint struct {
 	IP   net.IP
 	Port int32
-	// Local is true for endpoints on this node.
-	Local                       bool
+	// Local is true for endpoints on this node, Remote for those known
+	// to be on another (neither: the node is unknown).
+	Local, Remote               bool
 	Ready, Serving, Terminating bool
 }
 
@@ -209,7 +210,8 @@ func sliceEndpoints(slices []*discoveryv1.EndpointSlice, portName string, proto 
 				continue
 			}
 			ep := Endpoint{IP: ip, Port: port, Local: e.NodeName != nil && *e.NodeName == nodeName,
-				Ready: e.Conditions.Ready == nil || *e.Conditions.Ready, Terminating: e.Conditions.Terminating != nil && *e.Conditions.Terminating}
+				Remote: nodeName != "" && e.NodeName != nil && *e.NodeName != "" && *e.NodeName != nodeName,
+				Ready:  e.Conditions.Ready == nil || *e.Conditions.Ready, Terminating: e.Conditions.Terminating != nil && *e.Conditions.Terminating}
 			ep.Serving = ep.Ready
 			if e.Conditions.Serving != nil {
 				ep.Serving = *e.Conditions.Serving
@@ -262,7 +264,8 @@ func legacyEndpoints(eps *corev1.Endpoints, portName string, proto corev1.Protoc
 			if ip == nil {
 				return
 			}
-			ep := Endpoint{IP: ip, Port: port, Ready: ready, Serving: ready, Local: a.NodeName != nil && *a.NodeName == nodeName}
+			ep := Endpoint{IP: ip, Port: port, Ready: ready, Serving: ready, Local: a.NodeName != nil && *a.NodeName == nodeName,
+				Remote: nodeName != "" && a.NodeName != nil && *a.NodeName != "" && *a.NodeName != nodeName}
 			if k := ep.String(); !seen[k] {
 				seen[k] = true
 				out = append(out, ep)

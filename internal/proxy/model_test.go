@@ -27,7 +27,11 @@ func describe(ports []ServicePort) string {
 	for _, sp := range ports {
 		l := fmt.Sprintf("%s %s:%d np=%d ext=%v extLocal=%v aff=%d eps=", sp.Key(), sp.ClusterIP, sp.Port, sp.NodePort, sp.ExternalIPs, sp.ExternalLocal, sp.AffinitySeconds)
 		for _, e := range sp.Endpoints {
-			l += fmt.Sprintf("%s(local=%v,ready=%v,serving=%v,term=%v) ", e, e.Local, e.Ready, e.Serving, e.Terminating)
+			l += fmt.Sprintf("%s(local=%v,", e, e.Local)
+			if e.Remote {
+				l += "remote,"
+			}
+			l += fmt.Sprintf("ready=%v,serving=%v,term=%v) ", e.Ready, e.Serving, e.Terminating)
 		}
 		lines = append(lines, strings.TrimSpace(l))
 	}
@@ -50,10 +54,10 @@ func TestServicePorts(t *testing.T) {
 		src  Sources
 		want string
 	}{{
-		name: "named target port resolved through the slice, local endpoint flagged",
+		name: "named target port resolved through the slice, local and remote endpoints flagged",
 		src: Sources{Service: svc(nil), Slices: []*discoveryv1.EndpointSlice{slice(httpPort,
 			sliceEP("10.244.2.2", "n2", true, true, false), sliceEP("10.244.1.2", "n1", true, true, false))}},
-		want: "default/web/tcp/http 10.96.0.5:80 np=0 ext=[] extLocal=false aff=0 eps=10.244.1.2:8080(local=true,ready=true,serving=true,term=false) 10.244.2.2:8080(local=false,ready=true,serving=true,term=false)",
+		want: "default/web/tcp/http 10.96.0.5:80 np=0 ext=[] extLocal=false aff=0 eps=10.244.1.2:8080(local=true,ready=true,serving=true,term=false) 10.244.2.2:8080(local=false,remote,ready=true,serving=true,term=false)",
 	}, {
 		name: "duplicate endpoints across slices are merged; other ports ignored",
 		src: Sources{Service: svc(nil), Slices: []*discoveryv1.EndpointSlice{

@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -31,6 +33,11 @@ type Table struct {
 	// owners tells which Service holds each map element, so that two
 	// Services claiming one address and port do not fight.
 	owners map[string]string
+	// hairpin counts, per endpoint address (4 bytes), the Services that
+	// use it; hairpinIn are those in the kernel's pair set, hairpinDirty
+	// those whose count changed in the current batch.
+	hairpin, hairpinDirty map[string]int
+	hairpinIn             map[string]bool
 	// pending counts the messages of the current batch.
 	pending int
 }
@@ -63,6 +70,9 @@ func bigBuffers(c *netlink.Conn) error {
 var (
 	ipKeyType   = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService)
 	portKeyType = nftables.MustConcatSetType(nftables.TypeInetProto, nftables.TypeInetService)
+	pairKeyType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeIPAddr)
+	// endpointType is an endpoint map's data: address . port.
+	endpointType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)
 )
 
 // OpenTable connects to nftables in the network namespace netnsFd (0: the
@@ -82,6 +92,7 @@ func OpenTable(name string, netnsFd int) (*Table, error) {
 		mapNoEndpointServices:  {Table: t.table, Name: mapNoEndpointServices, IsMap: true, Concatenation: true, KeyType: ipKeyType, DataType: nftables.TypeVerdict},
 		mapServiceNodePorts:    {Table: t.table, Name: mapServiceNodePorts, IsMap: true, Concatenation: true, KeyType: portKeyType, DataType: nftables.TypeVerdict},
 		mapNoEndpointNodePorts: {Table: t.table, Name: mapNoEndpointNodePorts, IsMap: true, Concatenation: true, KeyType: portKeyType, DataType: nftables.TypeVerdict},
+		setHairpin:             {Table: t.table, Name: setHairpin, Concatenation: true, KeyType: pairKeyType},
 	}
 	return t, nil
 }
@@ -97,6 +108,7 @@ func (t *Table) Delete() error {
 	t.conn.AddTable(t.table)
 	t.conn.DelTable(t.table)
 	t.applied, t.owners = nil, nil
+	t.hairpin, t.hairpinDirty, t.hairpinIn = nil, nil, nil
 	return t.conn.Flush()
 }
 
@@ -139,6 +151,7 @@ func (t *Table) Reset() error {
 		return fmt.Errorf("create table %s: %w", t.table.Name, err)
 	}
 	t.applied, t.owners, t.pending = map[string]*Objects{}, map[string]string{}, 0
+	t.hairpin, t.hairpinDirty, t.hairpinIn = map[string]int{}, map[string]int{}, map[string]bool{}
 	return nil
 }
 
@@ -200,10 +213,15 @@ func (t *Table) Apply(changes map[string]*Objects) error {
 	var batch []string
 	done := map[string]*Objects{}
 	commit := func() error {
+		hairpinDone, err := t.queueHairpin()
+		if err != nil {
+			return err
+		}
 		if err := t.conn.Flush(); err != nil {
 			t.pending = 0
 			return fmt.Errorf("nftables transaction for %d services: %w", len(batch), err)
 		}
+		hairpinDone()
 		for _, k := range batch {
 			t.record(k, done[k])
 		}
@@ -262,8 +280,39 @@ func (t *Table) diff(key string, old, new *Objects) (*Objects, error) {
 	} else {
 		applied = &Objects{}
 	}
+	if new != nil {
+		applied.Maps, applied.Hairpin = new.Maps, new.Hairpin
+	}
+	t.countHairpin(old.Hairpin, -1)
+	t.countHairpin(applied.Hairpin, 1)
 	oldChains, newChains := chainTexts(old), chainTexts(applied)
 	oldSets, newSets := setNames(old), setNames(applied)
+	oldMaps, newMaps := mapTexts(old), mapTexts(applied)
+	for _, m := range applied.Maps {
+		text, existed := oldMaps[m.Name]
+		switch {
+		case !existed:
+			if err := t.conn.AddSet(endpointMapSet(t.table, m.Name), nil); err != nil {
+				return nil, err
+			}
+			t.pending++
+		case text == newMaps[m.Name]:
+			continue
+		default:
+			// All old elements out, all new ones in: an interval
+			// that splits or grows would overlap the old ones.
+			for _, om := range old.Maps {
+				if om.Name == m.Name {
+					if err := t.mapElements(om, false); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		if err := t.mapElements(m, true); err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range applied.Sets {
 		if !oldSets[s.Name] {
 			set := &nftables.Set{Table: t.table, Name: s.Name, KeyType: nftables.TypeIPAddr, HasTimeout: true, Dynamic: true, Timeout: s.Timeout}
@@ -310,13 +359,106 @@ func (t *Table) diff(key string, old, new *Objects) (*Objects, error) {
 	if err := t.elements(add, t.conn.SetAddElements); err != nil {
 		return nil, err
 	}
-	t.removeStale(old, newChains, newSets)
+	t.removeStale(old, newChains, newSets, newMaps)
 	return applied, nil
+}
+
+// endpointMapSet is an EndpointMap's set: an interval map (the kernel's
+// rbtree) from a big-endian 32-bit number to address . port.
+func endpointMapSet(table *nftables.Table, name string) *nftables.Set {
+	return &nftables.Set{Table: table, Name: name, IsMap: true, Interval: true, KeyType: nftables.TypeInteger,
+		KeyByteOrder: binaryutil.BigEndian, DataType: endpointType}
+}
+
+// mapElements adds (add false: deletes) an endpoint map's elements: each
+// interval as its start, with the data, and its end (one past To).
+func (t *Table) mapElements(m EndpointMap, add bool) error {
+	ivs := m.intervals()
+	elems := make([]nftables.SetElement, 0, 2*len(ivs))
+	for _, iv := range ivs {
+		start := nftables.SetElement{Key: binaryutil.BigEndian.PutUint32(iv.From)}
+		if add {
+			port := make([]byte, 4)
+			binary.BigEndian.PutUint16(port, uint16(iv.Endpoint.Port))
+			start.Val = append(append([]byte{}, iv.Endpoint.IP.To4()...), port...)
+		}
+		elems = append(elems, start, nftables.SetElement{Key: binaryutil.BigEndian.PutUint32(iv.To + 1), IntervalEnd: true})
+	}
+	op := t.conn.SetDeleteElements
+	if add {
+		op = t.conn.SetAddElements
+	}
+	set := endpointMapSet(t.table, m.Name)
+	for len(elems) > 0 {
+		n := min(len(elems), maxElemsPerMessage)
+		if err := op(set, elems[:n]); err != nil {
+			return err
+		}
+		t.pending++
+		elems = elems[n:]
+	}
+	return nil
+}
+
+func (t *Table) countHairpin(ips []net.IP, delta int) {
+	for _, ip := range ips {
+		k := string(ip.To4())
+		t.hairpin[k] += delta
+		if t.hairpin[k] <= 0 {
+			delete(t.hairpin, k)
+		}
+		t.hairpinDirty[k]++
+	}
+}
+
+// queueHairpin adds the pair elements of the addresses that gained their
+// first Service in this batch and deletes those of the addresses that lost
+// their last; the returned func records them once committed.
+func (t *Table) queueHairpin() (func(), error) {
+	var add, del []nftables.SetElement
+	changed := map[string]bool{}
+	for k := range t.hairpinDirty {
+		want := t.hairpin[k] > 0
+		if want == t.hairpinIn[k] {
+			continue
+		}
+		changed[k] = want
+		e := nftables.SetElement{Key: []byte(k + k)}
+		if want {
+			add = append(add, e)
+		} else {
+			del = append(del, e)
+		}
+	}
+	clear(t.hairpinDirty)
+	set := t.maps[setHairpin]
+	for _, op := range []struct {
+		elems []nftables.SetElement
+		fn    func(*nftables.Set, []nftables.SetElement) error
+	}{{del, t.conn.SetDeleteElements}, {add, t.conn.SetAddElements}} {
+		for list := op.elems; len(list) > 0; {
+			n := min(len(list), maxElemsPerMessage)
+			if err := op.fn(set, list[:n]); err != nil {
+				return nil, err
+			}
+			t.pending++
+			list = list[n:]
+		}
+	}
+	return func() {
+		for k, in := range changed {
+			if in {
+				t.hairpinIn[k] = true
+			} else {
+				delete(t.hairpinIn, k)
+			}
+		}
+	}, nil
 }
 
 // removeStale deletes the chains and sets old had and new lacks; chains
 // are flushed first, since their rules may point at each other.
-func (t *Table) removeStale(old *Objects, newChains map[string]string, newSets map[string]bool) {
+func (t *Table) removeStale(old *Objects, newChains map[string]string, newSets map[string]bool, newMaps map[string]string) {
 	var gone []string
 	for _, c := range old.Chains {
 		if _, ok := newChains[c.Name]; !ok {
@@ -332,6 +474,12 @@ func (t *Table) removeStale(old *Objects, newChains map[string]string, newSets m
 	for _, s := range old.Sets {
 		if !newSets[s.Name] {
 			t.conn.DelSet(&nftables.Set{Table: t.table, Name: s.Name})
+			t.pending++
+		}
+	}
+	for _, m := range old.Maps {
+		if _, ok := newMaps[m.Name]; !ok {
+			t.conn.DelSet(&nftables.Set{Table: t.table, Name: m.Name})
 			t.pending++
 		}
 	}
@@ -376,6 +524,14 @@ func chainTexts(o *Objects) map[string]string {
 			s += r.String() + "\n"
 		}
 		m[c.Name] = s
+	}
+	return m
+}
+
+func mapTexts(o *Objects) map[string]string {
+	m := make(map[string]string, len(o.Maps))
+	for _, em := range o.Maps {
+		m[em.Name] = em.String()
 	}
 	return m
 }

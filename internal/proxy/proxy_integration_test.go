@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -98,11 +99,22 @@ func (c *cluster) createService(t *testing.T, mut func(*corev1.Service)) *corev1
 // readiness, and pods beyond len(ready) are left out.
 func (c *cluster) setEndpoints(t *testing.T, ready ...bool) {
 	t.Helper()
+	nodes := make([]string, len(ready))
+	for i := range nodes {
+		nodes[i] = "node-1"
+	}
+	c.writeSlice(t, 8080, ready, nodes)
+}
+
+// writeSlice writes the Service's one slice with target port port: pod i
+// with readiness ready[i], on node nodes[i].
+func (c *cluster) writeSlice(t *testing.T, port int32, ready []bool, nodes []string) {
+	t.Helper()
 	s := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "hello-abc", Namespace: "default",
 		Labels: map[string]string{discoveryv1.LabelServiceName: "hello"}}, AddressType: discoveryv1.AddressTypeIPv4,
-		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080), Protocol: ptr.To(corev1.ProtocolTCP)}}}
+		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To(port), Protocol: ptr.To(corev1.ProtocolTCP)}}}
 	for i, r := range ready {
-		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{c.podIPs[i]}, NodeName: ptr.To("node-1"),
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{c.podIPs[i]}, NodeName: ptr.To(nodes[i]),
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(r), Serving: ptr.To(r), Terminating: ptr.To(false)}})
 	}
 	ctx := context.Background()
@@ -230,4 +242,46 @@ func TestProxySelectorlessServiceWithManualEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitReplies(t, c.inPod, svc.Spec.ClusterIP+":80", 10, "pod-1")
+}
+
+func TestProxyExternalTrafficPolicyLocal(t *testing.T) {
+	c := startCluster(t)
+	// The backends answer with their name and the client address they see.
+	for i, p := range c.pods {
+		p.ServeFunc(":8081", func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			fmt.Fprintf(w, "pod-%d from %s", i, host)
+		})
+	}
+	svc := c.createService(t, func(s *corev1.Service) {
+		s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+		s.Spec.Ports[0].TargetPort = intstr.FromInt32(8081)
+	})
+	vip := svc.Spec.ClusterIP + ":80"
+	nodePort := fmt.Sprintf("%s:%d", c.nodeIP, svc.Spec.Ports[0].NodePort)
+	// pod-0 is this node's; the others are labelled as another node's
+	// (the bridge still reaches them).
+	c.writeSlice(t, 8081, []bool{true, true, true}, []string{"node-1", "node-2", "node-2"})
+
+	t.Run("outside clients reach only local endpoints, with their address kept", func(t *testing.T) {
+		c.waitReplies(t, c.outside, nodePort, 20, "pod-0 from 172.31.99.2")
+	})
+	t.Run("pods reach every endpoint through the ClusterIP", func(t *testing.T) {
+		c.waitReplies(t, c.inPod, vip, 30, "pod-0 from 10.244.1.50", "pod-1 from 10.244.1.50", "pod-2 from 10.244.1.50")
+	})
+	t.Run("the node reaches every endpoint through the NodePort, masqueraded", func(t *testing.T) {
+		c.waitReplies(t, c.node, nodePort, 30, "pod-0 from 10.244.1.1", "pod-1 from 10.244.1.1", "pod-2 from 10.244.1.1")
+	})
+	t.Run("the local endpoint moves: outside traffic follows", func(t *testing.T) {
+		c.writeSlice(t, 8081, []bool{true, true, true}, []string{"node-2", "node-1", "node-2"})
+		c.waitReplies(t, c.outside, nodePort, 20, "pod-1 from 172.31.99.2")
+	})
+	t.Run("no local endpoint: outside traffic is dropped, pods still served", func(t *testing.T) {
+		c.writeSlice(t, 8081, []bool{true, true, true}, []string{"node-2", "node-2", "node-2"})
+		testserver.Eventually(t, 15*time.Second, "NodePort dropped without local endpoints", func() (bool, error) {
+			_, err := c.outside.Get(nodePort)
+			return err != nil && !strings.Contains(err.Error(), "refused"), nil
+		})
+		c.waitReplies(t, c.inPod, vip, 30, "pod-0 from 10.244.1.50", "pod-1 from 10.244.1.50", "pod-2 from 10.244.1.50")
+	})
 }

@@ -14,9 +14,9 @@ const (
 	mapServiceNodePorts    = "service-nodeports"
 	mapNoEndpointServices  = "no-endpoint-services"
 	mapNoEndpointNodePorts = "no-endpoint-nodeports"
+	setHairpin             = "hairpin-endpoints"
 
 	chainServices         = "services"
-	chainMarkMasq         = "mark-for-masquerade"
 	chainMasquerading     = "masquerading"
 	chainEndpointsCheck   = "service-endpoints-check"
 	chainNodePortsCheck   = "nodeport-endpoints-check"
@@ -69,11 +69,48 @@ type AffinitySet struct {
 	Timeout time.Duration
 }
 
+// EndpointMap is an interval map from DNATMap's random number to the
+// endpoints' address . port, the range split evenly among them: changing
+// the endpoints changes its elements and nothing else.
+type EndpointMap struct {
+	Name      string
+	Endpoints []Endpoint
+}
+
+// mapInterval is one element of an EndpointMap: From through To.
+type mapInterval struct {
+	From, To uint32
+	Endpoint Endpoint
+}
+
+func (m EndpointMap) intervals() []mapInterval {
+	n := uint64(len(m.Endpoints))
+	out := make([]mapInterval, n)
+	for i, e := range m.Endpoints {
+		from, to := uint64(i)*numgenRange/n, (uint64(i)+1)*numgenRange/n-1
+		out[i] = mapInterval{From: uint32(from), To: uint32(to), Endpoint: e}
+	}
+	return out
+}
+
+func (m EndpointMap) String() string {
+	parts := make([]string, 0, len(m.Endpoints))
+	for _, iv := range m.intervals() {
+		parts = append(parts, fmt.Sprintf("%d-%d : %s . %d", iv.From, iv.To, iv.Endpoint.IP, iv.Endpoint.Port))
+	}
+	return fmt.Sprintf("map %s { %s }", m.Name, strings.Join(parts, ", "))
+}
+
 // Objects are the chains, sets and map elements one Service owns.
 type Objects struct {
 	Chains []Chain
 	Sets   []AffinitySet
+	Maps   []EndpointMap
 	Elems  []MapElem
+	// Hairpin are the endpoint addresses that may be on this node: a
+	// connection from one of them DNATed to itself is masqueraded (the
+	// pair set is shared by all Services and reference-counted).
+	Hairpin []net.IP
 }
 
 // String lists the objects as nft would, sorted, for tests and debugging.
@@ -91,8 +128,14 @@ func (o *Objects) String() string {
 		b.WriteString("\n}")
 		lines = append(lines, b.String())
 	}
+	for _, m := range o.Maps {
+		lines = append(lines, m.String())
+	}
 	for _, e := range o.Elems {
 		lines = append(lines, fmt.Sprintf("element %s { %s : %s }", e.Map, e.Key, e.Verdict))
+	}
+	for _, ip := range o.Hairpin {
+		lines = append(lines, fmt.Sprintf("element %s { %s . %s }", setHairpin, ip, ip))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
@@ -112,6 +155,8 @@ func localChain(sp *ServicePort) string    { return "local-" + sp.Key() }
 func endpointChain(sp *ServicePort, e Endpoint) string {
 	return "ep-" + sp.Key() + "__" + e.String()
 }
+func endpointMap(sp *ServicePort) string      { return "eps-" + sp.Key() }
+func localEndpointMap(sp *ServicePort) string { return "local-eps-" + sp.Key() }
 func affinitySet(sp *ServicePort, e Endpoint) string {
 	return affinitySetNamePrefix + fmt.Sprintf("%ds-", sp.AffinitySeconds) + sp.Key() + "__" + e.String()
 }
@@ -122,6 +167,16 @@ func (g Generator) Service(ports []ServicePort) *Objects {
 	for i := range ports {
 		g.port(o, &ports[i])
 	}
+	seen := map[string]bool{}
+	hairpin := o.Hairpin[:0]
+	for _, ip := range o.Hairpin {
+		if k := string(ip.To4()); !seen[k] {
+			seen[k] = true
+			hairpin = append(hairpin, ip)
+		}
+	}
+	sort.Slice(hairpin, func(i, j int) bool { return compareIP(hairpin[i], hairpin[j]) < 0 })
+	o.Hairpin = hairpin
 	return o
 }
 
@@ -131,11 +186,19 @@ func (g Generator) port(o *Objects, sp *ServicePort) {
 	if sp.ExternalLocal {
 		local = sp.localEndpoints()
 	}
-	g.endpointChains(o, sp, union(cluster, local))
+	used := union(cluster, local)
+	if sp.AffinitySeconds > 0 {
+		g.endpointChains(o, sp, used)
+	}
+	for _, e := range used {
+		if !e.Remote {
+			o.Hairpin = append(o.Hairpin, e.IP)
+		}
+	}
 	key := MapKey{IP: sp.ClusterIP, Proto: sp.proto(), Port: uint16(sp.Port)}
 	if len(cluster) > 0 {
 		rules := []Rule{g.masqueradeOutsiders()}
-		rules = append(rules, g.balance(sp, cluster)...)
+		rules = append(rules, g.balance(o, sp, endpointMap(sp), cluster)...)
 		o.Chains = append(o.Chains, Chain{Name: serviceChain(sp), Rules: rules})
 		o.Elems = append(o.Elems, MapElem{Map: mapServiceIPs, Key: key, Verdict: Goto(serviceChain(sp))})
 	} else {
@@ -174,19 +237,22 @@ func (g Generator) port(o *Objects, sp *ServicePort) {
 // through this node.
 func (g Generator) masqueradeOutsiders() Rule {
 	if g.ClusterCIDR == nil {
-		return Rule{Jump(chainMarkMasq)}
+		return Rule{SetMark{}}
 	}
-	return Rule{Addr{Src: true, Not: true, Net: g.ClusterCIDR}, Jump(chainMarkMasq)}
+	return Rule{Addr{Src: true, Not: true, Net: g.ClusterCIDR}, SetMark{}}
 }
 
-// balance sends clients that have affinity back to their endpoint, and the
-// rest to a random one.
-func (g Generator) balance(sp *ServicePort, eps []Endpoint) []Rule {
+// balance DNATs to a random endpoint through the endpoint map mapName;
+// with session affinity, clients that have it go back to their endpoint's
+// chain and the rest to a random endpoint chain.
+func (g Generator) balance(o *Objects, sp *ServicePort, mapName string, eps []Endpoint) []Rule {
+	if sp.AffinitySeconds == 0 {
+		o.Maps = append(o.Maps, EndpointMap{Name: mapName, Endpoints: eps})
+		return []Rule{{DNATMap{Proto: sp.proto(), Map: mapName}}}
+	}
 	var rules []Rule
-	if sp.AffinitySeconds > 0 {
-		for _, e := range eps {
-			rules = append(rules, Rule{InSet{Set: affinitySet(sp, e)}, Goto(endpointChain(sp, e))})
-		}
+	for _, e := range eps {
+		rules = append(rules, Rule{InSet{Set: affinitySet(sp, e)}, Goto(endpointChain(sp, e))})
 	}
 	chains := make([]string, len(eps))
 	for i, e := range eps {
@@ -195,15 +261,13 @@ func (g Generator) balance(sp *ServicePort, eps []Endpoint) []Rule {
 	return append(rules, Rule{Random{Chains: chains}})
 }
 
+// endpointChains are the chains of a port with session affinity: each
+// endpoint's remembers its clients.
 func (g Generator) endpointChains(o *Objects, sp *ServicePort, eps []Endpoint) {
 	for _, e := range eps {
-		rules := []Rule{{Addr{Src: true, Net: HostNet(e.IP)}, Jump(chainMarkMasq)}}
-		if sp.AffinitySeconds > 0 {
-			set := affinitySet(sp, e)
-			o.Sets = append(o.Sets, AffinitySet{Name: set, Timeout: time.Duration(sp.AffinitySeconds) * time.Second})
-			rules = append(rules, Rule{UpdateSet{Set: set}})
-		}
-		rules = append(rules, Rule{DNAT{Proto: sp.proto(), IP: e.IP, Port: uint16(e.Port)}})
+		set := affinitySet(sp, e)
+		o.Sets = append(o.Sets, AffinitySet{Name: set, Timeout: time.Duration(sp.AffinitySeconds) * time.Second})
+		rules := []Rule{{UpdateSet{Set: set}}, {DNAT{Proto: sp.proto(), IP: e.IP, Port: uint16(e.Port)}}}
 		o.Chains = append(o.Chains, Chain{Name: endpointChain(sp, e), Rules: rules})
 	}
 }
@@ -215,7 +279,7 @@ func (g Generator) endpointChains(o *Objects, sp *ServicePort, eps []Endpoint) {
 // anywhere.
 func (g Generator) externalChains(o *Objects, sp *ServicePort, hasCluster bool, local []Endpoint) {
 	if !sp.ExternalLocal {
-		o.Chains = append(o.Chains, Chain{Name: externalChain(sp), Rules: []Rule{{Jump(chainMarkMasq)}, {Goto(serviceChain(sp))}}})
+		o.Chains = append(o.Chains, Chain{Name: externalChain(sp), Rules: []Rule{{SetMark{}, Goto(serviceChain(sp))}}})
 		return
 	}
 	var rules []Rule
@@ -223,12 +287,12 @@ func (g Generator) externalChains(o *Objects, sp *ServicePort, hasCluster bool, 
 		if g.ClusterCIDR != nil {
 			rules = append(rules, Rule{Addr{Src: true, Net: g.ClusterCIDR}, Goto(serviceChain(sp))})
 		}
-		rules = append(rules, Rule{FibLocal{Src: true}, Jump(chainMarkMasq)}, Rule{FibLocal{Src: true}, Goto(serviceChain(sp))})
+		rules = append(rules, Rule{FibLocal{Src: true}, SetMark{}, Goto(serviceChain(sp))})
 	}
 	rules = append(rules, Rule{Goto(localChain(sp))})
 	o.Chains = append(o.Chains,
 		Chain{Name: externalChain(sp), Rules: rules},
-		Chain{Name: localChain(sp), Rules: g.balance(sp, local)})
+		Chain{Name: localChain(sp), Rules: g.balance(o, sp, localEndpointMap(sp), local)})
 }
 
 func union(a, b []Endpoint) []Endpoint {
@@ -255,7 +319,8 @@ type BaseChain struct {
 }
 
 // Base returns the table's fixed chains: the hooks, the dispatch through
-// the verdict maps, masquerading and rejection.
+// the verdict maps, masquerading (of marked connections and of hairpin
+// ones, a pod reaching itself through a Service) and rejection.
 func Base() (hooks []BaseChain, chains []Chain) {
 	jumpServices := []Rule{{Jump(chainServices)}}
 	hooks = []BaseChain{
@@ -267,8 +332,10 @@ func Base() (hooks []BaseChain, chains []Chain) {
 		{Chain{chainFilterOutput, []Rule{{CtNew{}, Jump(chainEndpointsCheck)}}}, "filter", "output", filterPriorityOffset},
 	}
 	chains = []Chain{
-		{chainMarkMasq, []Rule{{SetMark{}}}},
-		{chainMasquerading, []Rule{{MarkUnset{}, Return}, {SetMark{Clear: true}}, {Masquerade{}}}},
+		{chainMasquerading, []Rule{
+			{CtDNAT{}, InPairSet{Set: setHairpin}, SetMark{}},
+			{MarkUnset{}, Return}, {SetMark{Clear: true}}, {Masquerade{}},
+		}},
 		{chainReject, []Rule{{Reject{}}}},
 		{chainEndpointsCheck, []Rule{{ServiceIPMap{Map: mapNoEndpointServices}}}},
 		{chainNodePortsCheck, []Rule{{FibLocal{}, NotLoopback{}, PortMap{Map: mapNoEndpointNodePorts}}}},

@@ -80,3 +80,113 @@ func TestTableProgramsClusterIP(t *testing.T) {
 		t.Errorf("table lacks the service chain:\n%s", l)
 	}
 }
+
+// ruleHandles lists the table's rules with their handles (a rule rewritten
+// gets a new handle).
+func (n *testNode) ruleHandles(t *testing.T) string {
+	out, err := n.ns.Exec("nft", "-a", "list", "table", "ip", "navarch-test")
+	if err != nil {
+		t.Fatalf("nft list: %v\n%s", err, out)
+	}
+	var rules []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		object := false
+		for _, p := range []string{"table ", "chain ", "map ", "set "} {
+			object = object || strings.HasPrefix(l, p)
+		}
+		if strings.Contains(l, "# handle") && !object {
+			rules = append(rules, l)
+		}
+	}
+	return strings.Join(rules, "\n")
+}
+
+func TestTableEndpointChangesRewriteNoRule(t *testing.T) {
+	n := newTestNode(t)
+	ips := []string{"10.244.1.2", "10.244.1.3", "10.244.1.4"}
+	for _, ip := range ips {
+		n.pod(t, ip).Serve(":8080", ip)
+	}
+	client := n.pod(t, "10.244.1.9")
+	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
+	g := Generator{ClusterCIDR: cidr}
+	apply := func(backends ...string) {
+		t.Helper()
+		sp := ServicePort{Service: nn("default", "web"), PortName: "http", Protocol: "TCP", ClusterIP: net.ParseIP("10.96.0.50").To4(), Port: 80}
+		for _, ip := range backends {
+			sp.Endpoints = append(sp.Endpoints, Endpoint{IP: net.ParseIP(ip).To4(), Port: 8080, Ready: true})
+		}
+		if err := n.table.Apply(map[string]*Objects{"default/web": g.Service([]ServicePort{sp})}); err != nil {
+			t.Fatalf("apply %v: %v\n%s", backends, err, n.list(t))
+		}
+		seen := map[string]int{}
+		for range 15 * len(backends) {
+			body, err := client.Get("10.96.0.50:80")
+			if err != nil {
+				t.Fatalf("get with %v: %v\n%s", backends, err, n.list(t))
+			}
+			seen[body]++
+		}
+		if len(seen) != len(backends) {
+			t.Errorf("backends %v: replies %v\n%s", backends, seen, n.list(t))
+		}
+	}
+	apply(ips[0], ips[1])
+	rules := n.ruleHandles(t)
+	if !strings.Contains(rules, "dnat ip to numgen random mod 65536 map @eps-default/web/tcp/http # handle") {
+		t.Fatalf("no endpoint map rule:\n%s", rules)
+	}
+	// Replaced, grown, shrunk and replaced again: only map elements change.
+	for _, backends := range [][]string{{ips[0], ips[2]}, ips, {ips[1]}, {ips[2]}, {ips[0], ips[1]}} {
+		apply(backends...)
+		if got := n.ruleHandles(t); got != rules {
+			t.Fatalf("endpoints %v rewrote rules:\nbefore\n%s\nafter\n%s", backends, rules, got)
+		}
+	}
+}
+
+func TestTableHairpinPairsAreCounted(t *testing.T) {
+	n := newTestNode(t)
+	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
+	g := Generator{ClusterCIDR: cidr}
+	svc := func(name, vip string, backends ...string) *Objects {
+		sp := ServicePort{Service: nn("default", name), Protocol: "TCP", ClusterIP: net.ParseIP(vip).To4(), Port: 80}
+		for _, ip := range backends {
+			sp.Endpoints = append(sp.Endpoints, Endpoint{IP: net.ParseIP(ip).To4(), Port: 8080, Ready: true})
+		}
+		return g.Service([]ServicePort{sp})
+	}
+	pairs := func() string {
+		out, err := n.ns.Exec("nft", "list", "set", "ip", "navarch-test", "hairpin-endpoints")
+		if err != nil {
+			t.Fatalf("nft list set: %v\n%s", err, out)
+		}
+		var got []string
+		for _, ip := range []string{"10.244.1.2", "10.244.1.3", "10.244.1.4"} {
+			if strings.Contains(out, ip+" . "+ip) {
+				got = append(got, ip)
+			}
+		}
+		return strings.Join(got, " ")
+	}
+	steps := []struct {
+		changes map[string]*Objects
+		want    string
+	}{
+		{map[string]*Objects{"default/a": svc("a", "10.96.0.1", "10.244.1.2", "10.244.1.3"), "default/b": svc("b", "10.96.0.2", "10.244.1.3")}, "10.244.1.2 10.244.1.3"},
+		{map[string]*Objects{"default/a": svc("a", "10.96.0.1", "10.244.1.2")}, "10.244.1.2 10.244.1.3"},
+		{map[string]*Objects{"default/b": nil}, "10.244.1.2"},
+		// One Service drops an address another takes in the same batch.
+		{map[string]*Objects{"default/a": svc("a", "10.96.0.1", "10.244.1.4"), "default/b": svc("b", "10.96.0.2", "10.244.1.2")}, "10.244.1.2 10.244.1.4"},
+		{map[string]*Objects{"default/a": nil, "default/b": nil}, ""},
+	}
+	for i, s := range steps {
+		if err := n.table.Apply(s.changes); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got := pairs(); got != s.want {
+			t.Errorf("step %d: hairpin pairs %q, want %q\n%s", i, got, s.want, n.list(t))
+		}
+	}
+}

@@ -137,12 +137,18 @@ func Attach(t *testing.T, host *NS, br, prefix, addr, gw string) *NS {
 // test ends.
 func (n *NS) Serve(addr, body string) {
 	n.t.Helper()
+	n.ServeFunc(addr, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, body) })
+}
+
+// ServeFunc answers HTTP on addr inside the namespace with h, until the
+// test ends.
+func (n *NS) ServeFunc(addr string, h http.HandlerFunc) {
+	n.t.Helper()
 	var l net.Listener
 	if err := n.Do(func() (err error) { l, err = net.Listen("tcp", addr); return err }); err != nil {
 		n.t.Fatalf("listen %s in %s: %v", addr, n.Name, err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, body) }),
-		ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	n.t.Cleanup(func() { _ = srv.Close() })
 }
