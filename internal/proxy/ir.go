@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -35,7 +36,10 @@ type Stmt interface {
 type builder struct {
 	table   *nftables.Table
 	addAnon func(*nftables.Set, []nftables.SetElement) error
-	err     error
+	// endpointMap resolves an EndpointMap's name to the kernel map and
+	// the numgen offset of its slot.
+	endpointMap func(name string) (set string, offset uint32, err error)
+	err         error
 }
 
 // masqMark is the packet mark bit that asks postrouting to masquerade.
@@ -279,7 +283,9 @@ const numgenRange = 1 << 16
 
 // DNATMap rewrites the destination to the address and port a random
 // number finds in an interval map (an EndpointMap), so that the endpoints
-// change by map elements alone, with no rule rewritten.
+// change by map elements alone, with no rule rewritten. It prints the
+// EndpointMap's name; in the kernel the map is a slot of a shared one,
+// reached with numgen's offset (see slotsPerBucket).
 type DNATMap struct {
 	Proto uint8
 	Map   string
@@ -289,11 +295,18 @@ func (d DNATMap) String() string {
 	return fmt.Sprintf("meta l4proto %s dnat ip to numgen random mod %d map @%s", protoName(d.Proto), numgenRange, d.Map)
 }
 func (d DNATMap) exprs(b *builder) []expr.Any {
+	set, offset, err := "", uint32(0), errors.New("no endpoint maps here")
+	if b.endpointMap != nil {
+		set, offset, err = b.endpointMap(d.Map)
+	}
+	if err != nil && b.err == nil {
+		b.err = err
+	}
 	return append(L4Proto{d.Proto}.exprs(b),
-		&expr.Numgen{Register: 1, Modulus: numgenRange, Type: unix.NFT_NG_RANDOM},
+		&expr.Numgen{Register: 1, Modulus: numgenRange, Offset: offset, Type: unix.NFT_NG_RANDOM},
 		// Interval keys compare as big-endian bytes.
 		&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4},
-		&expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: d.Map},
+		&expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: set},
 		// The data is address . port: the address in register 1's first
 		// 32 bits, the port in the next (register 9 in 32-bit terms).
 		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 9, Specified: true},

@@ -19,6 +19,15 @@ import (
 // receive buffer. Bigger changes are split at Service boundaries.
 const maxBatch = 2000
 
+// slotsPerBucket is how many endpoint maps share one kernel map. The
+// kernel finds a set by name by walking the table's list of sets, and an
+// interval set rebuilds its lookup array at every commit that changes it:
+// one map per Service port would make every change cost O(ports), one map
+// for all O(endpoints). So EndpointMap slot s is the range
+// (s%slotsPerBucket)<<16 + [0, 65536) of map "endpoints-<s/slotsPerBucket>",
+// which DNATMap reaches with numgen's offset.
+const slotsPerBucket = 64
+
 // maxElemsPerMessage keeps a set-elements message under netlink's 64 KiB
 // attribute limit.
 const maxElemsPerMessage = 400
@@ -38,6 +47,14 @@ type Table struct {
 	// those whose count changed in the current batch.
 	hairpin, hairpinDirty map[string]int
 	hairpinIn             map[string]bool
+	// slots number the endpoint maps (see slotsPerBucket); free are
+	// numbers to reuse, released those freed by the current batch, and
+	// buckets the bucket maps created.
+	slots    map[string]uint32
+	free     []uint32
+	released []uint32
+	nextSlot uint32
+	buckets  uint32
 	// pending counts the messages of the current batch.
 	pending int
 }
@@ -109,6 +126,7 @@ func (t *Table) Delete() error {
 	t.conn.DelTable(t.table)
 	t.applied, t.owners = nil, nil
 	t.hairpin, t.hairpinDirty, t.hairpinIn = nil, nil, nil
+	t.slots, t.free, t.released, t.nextSlot, t.buckets = nil, nil, nil, 0, 0
 	return t.conn.Flush()
 }
 
@@ -152,6 +170,7 @@ func (t *Table) Reset() error {
 	}
 	t.applied, t.owners, t.pending = map[string]*Objects{}, map[string]string{}, 0
 	t.hairpin, t.hairpinDirty, t.hairpinIn = map[string]int{}, map[string]int{}, map[string]bool{}
+	t.slots = map[string]uint32{}
 	return nil
 }
 
@@ -175,6 +194,12 @@ func (t *Table) addRules(c *nftables.Chain, rules []Rule) error {
 	b := &builder{table: t.table, addAnon: func(s *nftables.Set, e []nftables.SetElement) error {
 		t.pending += 2
 		return t.conn.AddSet(s, e)
+	}, endpointMap: func(name string) (string, uint32, error) {
+		slot, ok := t.slots[name]
+		if !ok {
+			return "", 0, fmt.Errorf("endpoint map %s has no slot", name)
+		}
+		return bucketName(slot), slotBase(slot), nil
 	}}
 	for _, r := range rules {
 		var exprs []expr.Any
@@ -222,6 +247,7 @@ func (t *Table) Apply(changes map[string]*Objects) error {
 			return fmt.Errorf("nftables transaction for %d services: %w", len(batch), err)
 		}
 		hairpinDone()
+		t.free, t.released = append(t.free, t.released...), t.released[:0]
 		for _, k := range batch {
 			t.record(k, done[k])
 		}
@@ -292,10 +318,9 @@ func (t *Table) diff(key string, old, new *Objects) (*Objects, error) {
 		text, existed := oldMaps[m.Name]
 		switch {
 		case !existed:
-			if err := t.conn.AddSet(endpointMapSet(t.table, m.Name), nil); err != nil {
+			if err := t.allocSlot(m.Name); err != nil {
 				return nil, err
 			}
-			t.pending++
 		case text == newMaps[m.Name]:
 			continue
 		default:
@@ -359,36 +384,69 @@ func (t *Table) diff(key string, old, new *Objects) (*Objects, error) {
 	if err := t.elements(add, t.conn.SetAddElements); err != nil {
 		return nil, err
 	}
-	t.removeStale(old, newChains, newSets, newMaps)
+	if err := t.removeStale(old, newChains, newSets, newMaps); err != nil {
+		return nil, err
+	}
 	return applied, nil
 }
 
-// endpointMapSet is an EndpointMap's set: an interval map (the kernel's
-// rbtree) from a big-endian 32-bit number to address . port.
+// endpointMapSet is a bucket of endpoint maps: an interval map (the
+// kernel's rbtree) from a big-endian 32-bit number to address . port.
 func endpointMapSet(table *nftables.Table, name string) *nftables.Set {
 	return &nftables.Set{Table: table, Name: name, IsMap: true, Interval: true, KeyType: nftables.TypeInteger,
 		KeyByteOrder: binaryutil.BigEndian, DataType: endpointType}
 }
 
-// mapElements adds (add false: deletes) an endpoint map's elements: each
-// interval as its start, with the data, and its end (one past To).
+func bucketName(slot uint32) string { return fmt.Sprintf("endpoints-%d", slot/slotsPerBucket) }
+func slotBase(slot uint32) uint32   { return (slot % slotsPerBucket) * numgenRange }
+
+// allocSlot gives an endpoint map a slot, creating its bucket map if
+// needed. Slots freed in this batch are reused only after it commits, so
+// that their old elements are gone before new ones take their keys.
+func (t *Table) allocSlot(name string) error {
+	var slot uint32
+	if n := len(t.free); n > 0 {
+		slot, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		slot = t.nextSlot
+		t.nextSlot++
+	}
+	t.slots[name] = slot
+	for t.buckets <= slot/slotsPerBucket {
+		if err := t.conn.AddSet(endpointMapSet(t.table, bucketName(t.buckets*slotsPerBucket)), nil); err != nil {
+			return err
+		}
+		t.pending++
+		t.buckets++
+	}
+	return nil
+}
+
+// mapElements adds (add false: deletes) an endpoint map's elements in its
+// slot: each interval as its start, with the data, and its end (one past
+// To).
 func (t *Table) mapElements(m EndpointMap, add bool) error {
+	slot, ok := t.slots[m.Name]
+	if !ok {
+		return fmt.Errorf("endpoint map %s has no slot", m.Name)
+	}
+	base := slotBase(slot)
 	ivs := m.intervals()
 	elems := make([]nftables.SetElement, 0, 2*len(ivs))
 	for _, iv := range ivs {
-		start := nftables.SetElement{Key: binaryutil.BigEndian.PutUint32(iv.From)}
+		start := nftables.SetElement{Key: binaryutil.BigEndian.PutUint32(base + iv.From)}
 		if add {
 			port := make([]byte, 4)
 			binary.BigEndian.PutUint16(port, uint16(iv.Endpoint.Port))
 			start.Val = append(append([]byte{}, iv.Endpoint.IP.To4()...), port...)
 		}
-		elems = append(elems, start, nftables.SetElement{Key: binaryutil.BigEndian.PutUint32(iv.To + 1), IntervalEnd: true})
+		elems = append(elems, start, nftables.SetElement{Key: binaryutil.BigEndian.PutUint32(base + iv.To + 1), IntervalEnd: true})
 	}
 	op := t.conn.SetDeleteElements
 	if add {
 		op = t.conn.SetAddElements
 	}
-	set := endpointMapSet(t.table, m.Name)
+	set := endpointMapSet(t.table, bucketName(slot))
 	for len(elems) > 0 {
 		n := min(len(elems), maxElemsPerMessage)
 		if err := op(set, elems[:n]); err != nil {
@@ -458,7 +516,7 @@ func (t *Table) queueHairpin() (func(), error) {
 
 // removeStale deletes the chains and sets old had and new lacks; chains
 // are flushed first, since their rules may point at each other.
-func (t *Table) removeStale(old *Objects, newChains map[string]string, newSets map[string]bool, newMaps map[string]string) {
+func (t *Table) removeStale(old *Objects, newChains map[string]string, newSets map[string]bool, newMaps map[string]string) error {
 	var gone []string
 	for _, c := range old.Chains {
 		if _, ok := newChains[c.Name]; !ok {
@@ -479,10 +537,14 @@ func (t *Table) removeStale(old *Objects, newChains map[string]string, newSets m
 	}
 	for _, m := range old.Maps {
 		if _, ok := newMaps[m.Name]; !ok {
-			t.conn.DelSet(&nftables.Set{Table: t.table, Name: m.Name})
-			t.pending++
+			if err := t.mapElements(m, false); err != nil {
+				return err
+			}
+			t.released = append(t.released, t.slots[m.Name])
+			delete(t.slots, m.Name)
 		}
 	}
+	return nil
 }
 
 func (t *Table) elements(elems []MapElem, op func(*nftables.Set, []nftables.SetElement) error) error {

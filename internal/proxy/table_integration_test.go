@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -134,7 +135,7 @@ func TestTableEndpointChangesRewriteNoRule(t *testing.T) {
 	}
 	apply(ips[0], ips[1])
 	rules := n.ruleHandles(t)
-	if !strings.Contains(rules, "dnat ip to numgen random mod 65536 map @eps-default/web/tcp/http # handle") {
+	if !strings.Contains(rules, "dnat ip to numgen random mod 65536 map @endpoints-0 # handle") {
 		t.Fatalf("no endpoint map rule:\n%s", rules)
 	}
 	// Replaced, grown, shrunk and replaced again: only map elements change.
@@ -189,4 +190,64 @@ func TestTableHairpinPairsAreCounted(t *testing.T) {
 			t.Errorf("step %d: hairpin pairs %q, want %q\n%s", i, got, s.want, n.list(t))
 		}
 	}
+}
+
+func TestTableEndpointMapSlotsAcrossBuckets(t *testing.T) {
+	n := newTestNode(t)
+	pods := []string{"10.244.1.2", "10.244.1.3", "10.244.1.4"}
+	for _, ip := range pods {
+		n.pod(t, ip).Serve(":8080", ip)
+	}
+	client := n.pod(t, "10.244.1.9")
+	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
+	g := Generator{ClusterCIDR: cidr}
+	svc := func(i int, backend string) *Objects {
+		sp := ServicePort{Service: nn("default", fmt.Sprintf("s%d", i)), Protocol: "TCP", ClusterIP: net.IPv4(10, 96, 1, byte(i)).To4(), Port: 80,
+			Endpoints: []Endpoint{{IP: net.ParseIP(backend).To4(), Port: 8080, Ready: true}}}
+		return g.Service([]ServicePort{sp})
+	}
+	backend := map[int]string{}
+	changes := map[string]*Objects{}
+	for i := range slotsPerBucket + 10 {
+		backend[i] = pods[i%3]
+		changes[fmt.Sprintf("default/s%d", i)] = svc(i, backend[i])
+	}
+	check := func(step string) {
+		t.Helper()
+		for i, want := range backend {
+			got, err := client.Get(fmt.Sprintf("10.96.1.%d:80", i))
+			if err != nil || got != want {
+				t.Fatalf("%s: service %d answered %q (err %v), want %q\n%s", step, i, got, err, want, n.list(t))
+			}
+		}
+	}
+	apply := func(step string) {
+		t.Helper()
+		if err := n.table.Apply(changes); err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, n.list(t))
+		}
+		changes = map[string]*Objects{}
+		check(step)
+	}
+	apply("two buckets")
+	if l := n.list(t); !strings.Contains(l, "offset 65536 map @endpoints-0") || !strings.Contains(l, "map @endpoints-1") {
+		t.Errorf("slots do not spread over bucket maps:\n%s", l)
+	}
+	// Freed and taken in one batch, then reused by the next.
+	for i := 3; i < 9; i++ {
+		changes[fmt.Sprintf("default/s%d", i)] = nil
+		delete(backend, i)
+	}
+	for i := 100; i < 103; i++ {
+		backend[i] = pods[(i+1)%3]
+		changes[fmt.Sprintf("default/s%d", i)] = svc(i, backend[i])
+	}
+	apply("freed and taken")
+	for i := 103; i < 110; i++ {
+		backend[i] = pods[(i+2)%3]
+		changes[fmt.Sprintf("default/s%d", i)] = svc(i, backend[i])
+	}
+	backend[2] = pods[1]
+	changes["default/s2"] = svc(2, backend[2])
+	apply("reused")
 }
