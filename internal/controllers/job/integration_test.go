@@ -51,6 +51,7 @@ func TestJobController(t *testing.T) {
 	t.Run("indexed", func(t *testing.T) { testIndexed(mk(t, "indexed")) })
 	t.Run("active deadline", func(t *testing.T) { testDeadline(mk(t, "deadline")) })
 	t.Run("suspend and resume", func(t *testing.T) { testSuspend(mk(t, "suspend")) })
+	t.Run("pod failure policy", func(t *testing.T) { testPodFailurePolicy(mk(t, "pfp")) })
 }
 
 func (x *h) job(name string, mutate func(*batchv1.JobSpec)) *batchv1.Job {
@@ -115,7 +116,7 @@ func (x *h) end(p *corev1.Pod, phase corev1.PodPhase) {
 	x.setStatus(p.Name, phase, code)
 }
 
-func (x *h) setStatus(name string, phase corev1.PodPhase, exitCode int32) {
+func (x *h) setStatus(name string, phase corev1.PodPhase, exitCode int32, conds ...corev1.PodCondition) {
 	x.t.Helper()
 	p, err := x.c.CoreV1().Pods(x.ns).Get(x.ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -129,7 +130,7 @@ func (x *h) setStatus(name string, phase corev1.PodPhase, exitCode int32) {
 		ready = corev1.ConditionTrue
 		state = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 	}
-	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: ready, LastTransitionTime: now}}
+	p.Status.Conditions = append([]corev1.PodCondition{{Type: corev1.PodReady, Status: ready, LastTransitionTime: now}}, conds...)
 	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "c", Image: "busybox", State: state, Ready: ready == corev1.ConditionTrue}}
 	if _, err := x.c.CoreV1().Pods(x.ns).UpdateStatus(x.ctx, p, metav1.UpdateOptions{}); err != nil {
 		x.t.Fatalf("update status of %s: %v", name, err)
@@ -356,4 +357,48 @@ func testSuspend(x *h) {
 	if j.Status.Failed != 0 {
 		x.t.Errorf("suspending counted %d failures", j.Status.Failed)
 	}
+}
+
+func testPodFailurePolicy(x *h) {
+	x.job("policy", func(s *batchv1.JobSpec) {
+		s.BackoffLimit = ptr.To[int32](0)
+		s.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
+			{Action: batchv1.PodFailurePolicyActionFailJob, OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+				Operator: batchv1.PodFailurePolicyOnExitCodesOpIn, Values: []int32{42}}},
+			{Action: batchv1.PodFailurePolicyActionIgnore, OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{
+				{Type: corev1.DisruptionTarget}}},
+		}}
+	})
+	p := x.waitActive("policy", 1)[0]
+	x.run(&p)
+	// A disruption is ignored: no failure counts (backoffLimit 0 would
+	// fail the Job) and the pod is replaced.
+	x.setStatus(p.Name, corev1.PodFailed, 137, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "EvictionByEvictionAPI"})
+	q := x.waitActive("policy", 1)[0]
+	if q.Name == p.Name {
+		x.t.Fatal("the disrupted pod was not replaced")
+	}
+	testserver.Eventually(x.t, wait, "the ignored pod released", func() (bool, error) {
+		got, err := x.c.CoreV1().Pods(x.ns).Get(x.ctx, p.Name, metav1.GetOptions{})
+		return err == nil && !hasFinalizer(got), err
+	})
+	j := x.waitJob("policy", "running again", func(j *batchv1.Job) bool { return j.Status.Active == 1 })
+	if j.Status.Failed != 0 || hasTrue(&j.Status, batchv1.JobFailureTarget) {
+		x.t.Fatalf("the ignored failure counted: %+v", j.Status)
+	}
+	// Exit code 42 fails the Job at once.
+	x.run(&q)
+	x.setStatus(q.Name, corev1.PodFailed, 42)
+	j = x.waitJob("policy", "Failed by the policy", func(j *batchv1.Job) bool {
+		return conditionIs(j, batchv1.JobFailed, batchv1.JobReasonPodFailurePolicy)
+	})
+	want := fmt.Sprintf("Container c for pod %s/%s failed with exit code 42 matching FailJob rule at index 0", x.ns, q.Name)
+	if c := condition(&j.Status, batchv1.JobFailed); c.Message != want {
+		x.t.Errorf("Failed message %q, want %q", c.Message, want)
+	}
+	if !conditionIs(j, batchv1.JobFailureTarget, batchv1.JobReasonPodFailurePolicy) || j.Status.Failed != 1 {
+		x.t.Errorf("final status = %+v", j.Status)
+	}
+	x.noFinalizers("policy")
+	x.waitEvent("policy", batchv1.JobReasonPodFailurePolicy)
 }

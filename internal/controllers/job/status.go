@@ -139,7 +139,7 @@ func (b Backoff) remaining(j *batchv1.Job, pods []*corev1.Pod, now time.Time) ti
 	}
 	failures := 0
 	for _, p := range pods {
-		if !isFailed(j, p) {
+		if !isFailed(j, p) || ignoredFailure(j, p) {
 			continue
 		}
 		t := finishTime(p)

@@ -31,6 +31,12 @@ type state struct {
 	failed    int32
 	done      indexSet // Indexed: the succeeded indexes
 	now       time.Time
+	// failJob is the message of the first FailJob rule of the pod failure
+	// policy a newly failed pod matched ("" if none).
+	failJob string
+	// ignored are failed pods the pod failure policy ignores: they are
+	// not counted, only released from the tracking finalizer.
+	ignored []*corev1.Pod
 }
 
 func (c *Controller) sync(ctx context.Context, key string) (controller.Result, error) {
@@ -141,6 +147,16 @@ func (c *Controller) observe(key string, j *batchv1.Job, pods []*corev1.Pod) *st
 				}
 			}
 		case isFailed(j, p):
+			action, msg, _ := matchFailurePolicy(j.Spec.PodFailurePolicy, p)
+			switch action {
+			case batchv1.PodFailurePolicyActionIgnore:
+				s.ignored = append(s.ignored, p)
+				continue
+			case batchv1.PodFailurePolicyActionFailJob:
+				if s.failJob == "" {
+					s.failJob = msg
+				}
+			}
 			u.Failed = append(u.Failed, p.UID)
 		}
 	}
@@ -182,6 +198,8 @@ func (c *Controller) decide(s *state) {
 		return
 	}
 	switch {
+	case s.failJob != "":
+		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonPodFailurePolicy, s.failJob, s.now)
 	case pastBackoffLimit(j, s.failed, s.active):
 		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonBackoffLimitExceeded, msgBackoffLimit, s.now)
 	case deadlinePassed(j, s.now):

@@ -35,14 +35,19 @@ func (c *Controller) flush(ctx context.Context, s *state, shared *batchv1.Job) (
 		j = out
 	}
 	u := j.Status.UncountedTerminatedPods
+	var targets []*corev1.Pod
+	for _, p := range s.ignored {
+		if hasFinalizer(p) && !c.removalPending(s.key, p.UID) {
+			targets = append(targets, p)
+		}
+	}
 	if u == nil || len(u.Succeeded)+len(u.Failed) == 0 {
-		return j, nil
+		return j, c.removeFinalizers(ctx, s.key, targets)
 	}
 	byUID := map[types.UID]*corev1.Pod{}
 	for _, p := range s.pods {
 		byUID[p.UID] = p
 	}
-	var targets []*corev1.Pod
 	for _, uid := range slices.Concat(u.Succeeded, u.Failed) {
 		if p := byUID[uid]; p != nil && hasFinalizer(p) && !c.removalPending(s.key, uid) {
 			targets = append(targets, p)
