@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/navarch/navarch/internal/controllers/controller"
-	"github.com/navarch/navarch/internal/controllers/cronjob/schedule"
+	"github.com/navarch/navarch/internal/cron"
 )
 
 func (c *Controller) sync(ctx context.Context, key string) (controller.Result, error) {
@@ -146,8 +146,8 @@ func (c *Controller) run(ctx context.Context, cj *batchv1.CronJob, jobs []*batch
 // parse returns cj's schedule and zone, recording why it cannot run if
 // it has neither (validation refuses both, but an old object may carry
 // them).
-func (c *Controller) parse(cj *batchv1.CronJob) (*schedule.Schedule, *time.Location, bool) {
-	sched, err := schedule.Parse(cj.Spec.Schedule)
+func (c *Controller) parse(cj *batchv1.CronJob) (*cron.Schedule, *time.Location, bool) {
+	sched, err := cron.Parse(cj.Spec.Schedule)
 	if err != nil {
 		c.recorder.Eventf(cj, corev1.EventTypeWarning, "UnparseableSchedule", "unparseable schedule: %q : %s", cj.Spec.Schedule, err)
 		return nil, nil, false

@@ -8,12 +8,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/navarch/navarch/internal/controllers/cronjob/schedule"
+	"github.com/navarch/navarch/internal/cron"
 )
 
-func mustParse(t *testing.T, spec string) *schedule.Schedule {
+func mustParse(t *testing.T, spec string) *cron.Schedule {
 	t.Helper()
-	s, err := schedule.Parse(spec)
+	s, err := cron.Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestMostRecent(t *testing.T) {
 }
 
 func BenchmarkMostRecentYearOfMinutes(b *testing.B) {
-	s, _ := schedule.Parse("* * * * *")
+	s, _ := cron.Parse("* * * * *")
 	now := time.Date(2024, 5, 10, 10, 5, 30, 0, time.UTC)
 	for b.Loop() {
 		mostRecent(s, now.AddDate(-1, 0, 0), now)

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/navarch/navarch/internal/cron"
 	"github.com/navarch/navarch/internal/registry"
 	"github.com/navarch/navarch/internal/registry/core"
 )
@@ -101,7 +102,7 @@ func validateSchedule(schedule string, tz *string, fld *field.Path) field.ErrorL
 			msg = "cannot use both timeZone field and TZ or CRON_TZ in schedule"
 		}
 		errs = append(errs, field.Invalid(sf, schedule, msg))
-	} else if _, err := ParseSchedule(schedule); err != nil {
+	} else if _, err := cron.Parse(schedule); err != nil {
 		errs = append(errs, field.Invalid(sf, schedule, err.Error()))
 	}
 	if tz != nil {

@@ -1,4 +1,4 @@
-// Package schedule parses CronJob schedules and computes their activation
+// Package cron parses CronJob schedules and computes their activation
 // times. It accepts what Kubernetes accepts: standard five-field cron
 // (minute hour day-of-month month day-of-week, with names, ranges, lists,
 // steps and "?"), the descriptors @yearly, @annually, @monthly, @weekly,
@@ -11,5 +11,6 @@
 // repeats fires twice. Zone data is embedded (time/tzdata) so zones load on
 // hosts without /usr/share/zoneinfo.
 //
-// It must not do I/O or read the clock: callers pass the times.
-package schedule
+// It must not do I/O or read the clock: callers pass the times. Both the
+// CronJob controller and the API's validation (registry/batch) use it.
+package cron

@@ -1,20 +1,20 @@
-package batch
+package cron
 
 import (
 	"testing"
 	"time"
 )
 
-func TestParseScheduleErrors(t *testing.T) {
+func TestParseRejects(t *testing.T) {
 	for _, spec := range []string{"", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *",
 		"* * * * 7", "*/0 * * * *", "5-1 * * * *", "@fortnightly", "@every x", "a * * * *"} {
-		if _, err := ParseSchedule(spec); err == nil {
-			t.Errorf("ParseSchedule(%q) succeeded, want error", spec)
+		if _, err := Parse(spec); err == nil {
+			t.Errorf("Parse(%q) succeeded, want error", spec)
 		}
 	}
 }
 
-func TestScheduleNext(t *testing.T) {
+func TestNextCases(t *testing.T) {
 	base := time.Date(2024, time.January, 31, 10, 17, 30, 0, time.UTC) // a Wednesday
 	cases := []struct {
 		spec string
@@ -35,9 +35,9 @@ func TestScheduleNext(t *testing.T) {
 		{"0 0 30 2 *", time.Time{}},
 	}
 	for _, tc := range cases {
-		s, err := ParseSchedule(tc.spec)
+		s, err := Parse(tc.spec)
 		if err != nil {
-			t.Errorf("ParseSchedule(%q): %v", tc.spec, err)
+			t.Errorf("Parse(%q): %v", tc.spec, err)
 			continue
 		}
 		if got := s.Next(base); !got.Equal(tc.want) {
