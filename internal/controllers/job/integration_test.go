@@ -52,6 +52,7 @@ func TestJobController(t *testing.T) {
 	t.Run("active deadline", func(t *testing.T) { testDeadline(mk(t, "deadline")) })
 	t.Run("suspend and resume", func(t *testing.T) { testSuspend(mk(t, "suspend")) })
 	t.Run("pod failure policy", func(t *testing.T) { testPodFailurePolicy(mk(t, "pfp")) })
+	t.Run("success policy", func(t *testing.T) { testSuccessPolicy(mk(t, "success")) })
 }
 
 func (x *h) job(name string, mutate func(*batchv1.JobSpec)) *batchv1.Job {
@@ -401,4 +402,48 @@ func testPodFailurePolicy(x *h) {
 	}
 	x.noFinalizers("policy")
 	x.waitEvent("policy", batchv1.JobReasonPodFailurePolicy)
+}
+
+// indexed waits for n active pods of an Indexed Job, by index.
+func (x *h) indexed(job string, n int) map[string]*corev1.Pod {
+	x.t.Helper()
+	ps := x.waitActive(job, n)
+	out := map[string]*corev1.Pod{}
+	for i := range ps {
+		out[ps[i].Annotations[batchv1.JobCompletionIndexAnnotation]] = &ps[i]
+	}
+	return out
+}
+
+func testSuccessPolicy(x *h) {
+	x.job("leader", func(s *batchv1.JobSpec) {
+		s.Completions, s.Parallelism = ptr.To[int32](3), ptr.To[int32](3)
+		s.CompletionMode = ptr.To(batchv1.IndexedCompletion)
+		s.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{
+			{SucceededIndexes: ptr.To("2")}, {SucceededIndexes: ptr.To("0"), SucceededCount: ptr.To[int32](1)},
+		}}
+	})
+	ps := x.indexed("leader", 3)
+	if len(ps) != 3 || ps["0"] == nil {
+		x.t.Fatalf("indexes of the pods: %v", ps)
+	}
+	x.run(ps["1"])
+	x.run(ps["2"])
+	// Index 0 alone meets the second rule: the others are stopped.
+	x.end(ps["0"], corev1.PodSucceeded)
+	j := x.waitJob("leader", "Complete by the policy", func(j *batchv1.Job) bool {
+		return conditionIs(j, batchv1.JobComplete, batchv1.JobReasonSuccessPolicy)
+	})
+	if c := condition(&j.Status, batchv1.JobSuccessCriteriaMet); c == nil || c.Reason != batchv1.JobReasonSuccessPolicy || c.Message != "Matched rules at index 1" {
+		x.t.Errorf("SuccessCriteriaMet = %+v", c)
+	}
+	if j.Status.CompletedIndexes != "0" || j.Status.Succeeded != 1 || j.Status.Failed != 0 || j.Status.Active != 0 || j.Status.CompletionTime == nil {
+		x.t.Errorf("final status = %+v", j.Status)
+	}
+	for _, ix := range []string{"1", "2"} {
+		testserver.Eventually(x.t, wait, "the pod of index "+ix+" to go", func() (bool, error) {
+			_, err := x.c.CoreV1().Pods(x.ns).Get(x.ctx, ps[ix].Name, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		})
+	}
 }

@@ -80,3 +80,35 @@ func ignoredFailure(j *batchv1.Job, p *corev1.Pod) bool {
 	a, _, ok := matchFailurePolicy(j.Spec.PodFailurePolicy, p)
 	return ok && a == batchv1.PodFailurePolicyActionIgnore
 }
+
+// successPolicyMet reports the first rule of an Indexed Job's success
+// policy that the succeeded indexes satisfy. A rule with succeededIndexes
+// needs all of them to succeed, or succeededCount of them when that is
+// set too; a rule with succeededCount alone needs that many indexes.
+func successPolicyMet(sp *batchv1.SuccessPolicy, done indexSet, completions int) (int, bool) {
+	if sp == nil {
+		return 0, false
+	}
+	for i, r := range sp.Rules {
+		if r.SucceededIndexes == nil && r.SucceededCount == nil {
+			continue
+		}
+		n, need := len(done), 0
+		if r.SucceededIndexes != nil {
+			want := parseIndexes(*r.SucceededIndexes, completions)
+			n, need = 0, len(want)
+			for ix := range want {
+				if done[ix] {
+					n++
+				}
+			}
+		}
+		if r.SucceededCount != nil {
+			need = int(*r.SucceededCount)
+		}
+		if need > 0 && n >= need {
+			return i, true
+		}
+	}
+	return 0, false
+}

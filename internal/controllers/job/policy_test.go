@@ -83,3 +83,42 @@ func TestMatchFailurePolicy(t *testing.T) {
 		t.Error("no policy matched a rule")
 	}
 }
+
+func TestSuccessPolicyMet(t *testing.T) {
+	rule := func(indexes string, count int32) batchv1.SuccessPolicyRule {
+		var r batchv1.SuccessPolicyRule
+		if indexes != "" {
+			r.SucceededIndexes = ptr.To(indexes)
+		}
+		if count > 0 {
+			r.SucceededCount = ptr.To(count)
+		}
+		return r
+	}
+	cases := []struct {
+		name  string
+		rules []batchv1.SuccessPolicyRule
+		done  string
+		want  int
+		met   bool
+	}{
+		{"indexes all succeeded", []batchv1.SuccessPolicyRule{rule("0,2", 0)}, "0-2", 0, true},
+		{"indexes partly succeeded", []batchv1.SuccessPolicyRule{rule("0,2", 0)}, "0,1", 0, false},
+		{"count alone", []batchv1.SuccessPolicyRule{rule("", 2)}, "1,4", 0, true},
+		{"count alone short", []batchv1.SuccessPolicyRule{rule("", 3)}, "1,4", 0, false},
+		// The documented example: only 1 and 3 of 1-4 count.
+		{"count within indexes", []batchv1.SuccessPolicyRule{rule("1-4", 3)}, "1,3,5", 0, false},
+		{"count within indexes met", []batchv1.SuccessPolicyRule{rule("1-4", 2)}, "1,3,5", 0, true},
+		{"second rule", []batchv1.SuccessPolicyRule{rule("5", 0), rule("", 1)}, "0", 1, true},
+		{"nothing succeeded", []batchv1.SuccessPolicyRule{rule("0", 0)}, "", 0, false},
+	}
+	for _, c := range cases {
+		i, met := successPolicyMet(&batchv1.SuccessPolicy{Rules: c.rules}, parseIndexes(c.done, 6), 6)
+		if i != c.want || met != c.met {
+			t.Errorf("%s: got (%d, %v), want (%d, %v)", c.name, i, met, c.want, c.met)
+		}
+	}
+	if _, met := successPolicyMet(nil, parseIndexes("0-5", 6), 6); met {
+		t.Error("no policy was met")
+	}
+}

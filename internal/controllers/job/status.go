@@ -13,10 +13,12 @@ const (
 	msgBackoffLimit = "Job has reached the specified backoff limit"
 	msgDeadline     = "Job was active longer than specified deadline"
 	msgCompletions  = "Reached expected number of succeeded pods"
-	reasonSuspended = "JobSuspended"
-	reasonResumed   = "JobResumed"
-	msgSuspended    = "Job suspended"
-	msgResumed      = "Job resumed"
+	// msgSuccessPolicy takes the index of the success policy rule met.
+	msgSuccessPolicy = "Matched rules at index %d"
+	reasonSuspended  = "JobSuspended"
+	reasonResumed    = "JobResumed"
+	msgSuspended     = "Job suspended"
+	msgResumed       = "Job resumed"
 )
 
 // condition returns j's condition of type t, or nil.

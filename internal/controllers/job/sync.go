@@ -204,9 +204,20 @@ func (c *Controller) decide(s *state) {
 		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonBackoffLimitExceeded, msgBackoffLimit, s.now)
 	case deadlinePassed(j, s.now):
 		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonDeadlineExceeded, msgDeadline, s.now)
+	case s.done != nil && successMatched(j, s.done) >= 0:
+		msg := fmt.Sprintf(msgSuccessPolicy, successMatched(j, s.done))
+		setCondition(st, batchv1.JobSuccessCriteriaMet, corev1.ConditionTrue, batchv1.JobReasonSuccessPolicy, msg, s.now)
 	case succeededEnough(j, s.succeeded, len(s.active)):
 		setCondition(st, batchv1.JobSuccessCriteriaMet, corev1.ConditionTrue, batchv1.JobReasonCompletionsReached, msgCompletions, s.now)
 	}
+}
+
+// successMatched is the index of the success policy rule j meets, or -1.
+func successMatched(j *batchv1.Job, done indexSet) int {
+	if i, ok := successPolicyMet(j.Spec.SuccessPolicy, done, int(ptr.Deref(j.Spec.Completions, 0))); ok {
+		return i
+	}
+	return -1
 }
 
 func deadlinePassed(j *batchv1.Job, now time.Time) bool {
