@@ -68,7 +68,7 @@ func New(cc controller.Context) (controller.Controller, error) {
 	}{
 		{dsInf.Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.loop.Enqueue, UpdateFunc: func(_, o any) { c.loop.Enqueue(o) }, DeleteFunc: c.setDeleted}},
-		{podInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: c.podAdded, UpdateFunc: c.podUpdated, DeleteFunc: c.podDeleted}},
+		{podInf.Informer(), podcontrol.OwnedPodEvents{Kind: kind, Expect: c.expect, Add: c.loop.Add, Orphan: c.enqueueSelecting}.Handler()},
 		{nodeInf.Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: func(any) { c.enqueueAll() }, UpdateFunc: c.nodeUpdated, DeleteFunc: func(any) { c.enqueueAll() }}},
 		{revInf.Informer(), cache.ResourceEventHandlerFuncs{
@@ -134,11 +134,7 @@ func (c *Controller) nodeUpdated(old, cur any) {
 
 // ownerKey is the key of the DaemonSet controlling obj, if any.
 func ownerKey(obj metav1.Object) (string, bool) {
-	ref := metav1.GetControllerOfNoCopy(obj)
-	if ref == nil || ref.Kind != kind.Kind || ref.APIVersion != kind.GroupVersion().String() {
-		return "", false
-	}
-	return obj.GetNamespace() + "/" + ref.Name, true
+	return podcontrol.OwnedPodEvents{Kind: kind}.OwnerKey(obj)
 }
 
 func (c *Controller) enqueueOwner(obj any) {
@@ -164,55 +160,5 @@ func (c *Controller) enqueueSelecting(p *corev1.Pod) {
 		if err == nil && !sel.Empty() && sel.Matches(labels.Set(p.Labels)) {
 			c.loop.Enqueue(ds)
 		}
-	}
-}
-
-func (c *Controller) podAdded(obj any) {
-	p := obj.(*corev1.Pod)
-	if p.DeletionTimestamp != nil {
-		c.podDeleted(p)
-		return
-	}
-	if key, ok := ownerKey(p); ok {
-		c.expect.CreationObserved(key)
-		c.loop.Add(key)
-		return
-	}
-	c.enqueueSelecting(p)
-}
-
-func (c *Controller) podUpdated(old, cur any) {
-	o, p := old.(*corev1.Pod), cur.(*corev1.Pod)
-	if o.ResourceVersion == p.ResourceVersion {
-		return
-	}
-	oldKey, hadOwner := ownerKey(o)
-	key, ok := ownerKey(p)
-	if hadOwner && oldKey != key {
-		c.loop.Add(oldKey)
-	}
-	if !ok {
-		c.enqueueSelecting(p)
-		return
-	}
-	if p.DeletionTimestamp != nil && o.DeletionTimestamp == nil {
-		c.expect.DeletionObserved(key)
-	}
-	c.loop.Add(key)
-}
-
-func (c *Controller) podDeleted(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	if key, ok := ownerKey(p); ok {
-		if p.DeletionTimestamp == nil {
-			c.expect.DeletionObserved(key)
-		}
-		c.loop.Add(key)
 	}
 }
