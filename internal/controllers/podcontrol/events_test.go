@@ -39,11 +39,17 @@ func TestOwnedPodEvents(t *testing.T) {
 			[2]int{1, 0}, nil, 1, false},
 		{"added while deleting counts as a deletion", func(h cache.ResourceEventHandlerFuncs) { h.OnAdd(pod("1", "a", "DaemonSet", true), false) },
 			[2]int{0, 1}, []string{"ns/a"}, 0, true},
-		{"resync ignored", func(h cache.ResourceEventHandlerFuncs) { h.OnUpdate(pod("1", "a", "DaemonSet", false), pod("1", "a", "DaemonSet", false)) },
+		{"resync ignored", func(h cache.ResourceEventHandlerFuncs) {
+			h.OnUpdate(pod("1", "a", "DaemonSet", false), pod("1", "a", "DaemonSet", false))
+		},
 			[2]int{0, 0}, nil, 0, true},
-		{"deletion timestamp set", func(h cache.ResourceEventHandlerFuncs) { h.OnUpdate(pod("1", "a", "DaemonSet", false), pod("2", "a", "DaemonSet", true)) },
+		{"deletion timestamp set", func(h cache.ResourceEventHandlerFuncs) {
+			h.OnUpdate(pod("1", "a", "DaemonSet", false), pod("2", "a", "DaemonSet", true))
+		},
 			[2]int{0, 1}, []string{"ns/a"}, 0, true},
-		{"released: old owner queued, pod offered for adoption", func(h cache.ResourceEventHandlerFuncs) { h.OnUpdate(pod("1", "a", "DaemonSet", false), pod("2", "", "", false)) },
+		{"released: old owner queued, pod offered for adoption", func(h cache.ResourceEventHandlerFuncs) {
+			h.OnUpdate(pod("1", "a", "DaemonSet", false), pod("2", "", "", false))
+		},
 			[2]int{0, 0}, []string{"ns/a"}, 1, true},
 		{"deleted without an update", func(h cache.ResourceEventHandlerFuncs) { h.OnDelete(pod("1", "a", "DaemonSet", false)) },
 			[2]int{0, 1}, []string{"ns/a"}, 0, true},
