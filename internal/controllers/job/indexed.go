@@ -118,3 +118,65 @@ func redundantIndexed(done indexSet, active []*corev1.Pod, completions int) []*c
 	}
 	return out
 }
+
+// annotationCount reads a non-negative count annotation (0 if absent or
+// malformed).
+func annotationCount(p *corev1.Pod, key string) int {
+	n, err := strconv.Atoi(p.Annotations[key])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// failsIndex reports whether a failed pod of a Job with
+// backoffLimitPerIndex fails its index: the pod failure policy says
+// FailIndex, or the index's counted failures, this one included, exceed
+// the limit. An ignored failure never does.
+func failsIndex(j *batchv1.Job, p *corev1.Pod, action batchv1.PodFailurePolicyAction) bool {
+	switch action {
+	case batchv1.PodFailurePolicyActionFailIndex:
+		return true
+	case batchv1.PodFailurePolicyActionIgnore:
+		return false
+	}
+	return annotationCount(p, batchv1.JobIndexFailureCountAnnotation)+1 > int(*j.Spec.BackoffLimitPerIndex)
+}
+
+// indexFailureCounts computes, per index, the failure counts a new pod of
+// that index carries: the highest among the index's failed pods, each
+// pod's own failure added (to the ignored count if the pod failure policy
+// ignored it).
+func indexFailureCounts(j *batchv1.Job, pods []*corev1.Pod, completions int) (failed, ignored map[int]int) {
+	failed, ignored = map[int]int{}, map[int]int{}
+	for _, p := range pods {
+		i := podIndex(p, completions)
+		if i == noIndex || !isFailed(j, p) {
+			continue
+		}
+		f := annotationCount(p, batchv1.JobIndexFailureCountAnnotation)
+		ig := annotationCount(p, batchv1.JobIndexIgnoredFailureCountAnnotation)
+		if ignoredFailure(j, p) {
+			ig++
+		} else {
+			f++
+		}
+		failed[i], ignored[i] = max(failed[i], f), max(ignored[i], ig)
+	}
+	return failed, ignored
+}
+
+// union is the set of indexes in a or b.
+func union(a, b indexSet) indexSet {
+	if len(b) == 0 {
+		return a
+	}
+	out := make(indexSet, len(a)+len(b))
+	for i := range a {
+		out[i] = true
+	}
+	for i := range b {
+		out[i] = true
+	}
+	return out
+}

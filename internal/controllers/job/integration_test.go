@@ -53,6 +53,8 @@ func TestJobController(t *testing.T) {
 	t.Run("suspend and resume", func(t *testing.T) { testSuspend(mk(t, "suspend")) })
 	t.Run("pod failure policy", func(t *testing.T) { testPodFailurePolicy(mk(t, "pfp")) })
 	t.Run("success policy", func(t *testing.T) { testSuccessPolicy(mk(t, "success")) })
+	t.Run("backoff limit per index", func(t *testing.T) { testBackoffLimitPerIndex(mk(t, "perindex")) })
+	t.Run("max failed indexes", func(t *testing.T) { testMaxFailedIndexes(mk(t, "maxfailed")) })
 }
 
 func (x *h) job(name string, mutate func(*batchv1.JobSpec)) *batchv1.Job {
@@ -446,4 +448,83 @@ func testSuccessPolicy(x *h) {
 			return apierrors.IsNotFound(err), nil
 		})
 	}
+}
+
+func testBackoffLimitPerIndex(x *h) {
+	x.job("retry", func(s *batchv1.JobSpec) {
+		s.Completions, s.Parallelism = ptr.To[int32](3), ptr.To[int32](3)
+		s.CompletionMode = ptr.To(batchv1.IndexedCompletion)
+		s.BackoffLimitPerIndex = ptr.To[int32](1)
+	})
+	ps := x.indexed("retry", 3)
+	if len(ps) != 3 || ps["0"] == nil {
+		x.t.Fatalf("indexes of the pods: %v", ps)
+	}
+	if v := ps["0"].Annotations[batchv1.JobIndexFailureCountAnnotation]; v != "0" {
+		x.t.Errorf("first pod of index 0 has failure count %q, want 0", v)
+	}
+	x.end(ps["0"], corev1.PodFailed)
+	// Index 0 is retried once, its pod carrying the failure.
+	var retry *corev1.Pod
+	testserver.Eventually(x.t, wait, "index 0 retried", func() (bool, error) {
+		retry = x.indexed("retry", 3)["0"]
+		return retry != nil && retry.Name != ps["0"].Name, nil
+	})
+	if v := retry.Annotations[batchv1.JobIndexFailureCountAnnotation]; v != "1" {
+		x.t.Errorf("retry of index 0 has failure count %q, want 1", v)
+	}
+	x.end(retry, corev1.PodFailed)
+	j := x.waitJob("retry", "index 0 failed", func(j *batchv1.Job) bool { return ptr.Deref(j.Status.FailedIndexes, "") == "0" })
+	if hasTrue(&j.Status, batchv1.JobFailureTarget) {
+		x.t.Fatalf("the job failed with indexes pending: %+v", j.Status)
+	}
+	// No third pod for index 0; the others finish and the Job fails.
+	x.end(ps["1"], corev1.PodSucceeded)
+	x.end(ps["2"], corev1.PodSucceeded)
+	j = x.waitJob("retry", "Failed with failed indexes", func(j *batchv1.Job) bool {
+		return conditionIs(j, batchv1.JobFailed, batchv1.JobReasonFailedIndexes)
+	})
+	if j.Status.CompletedIndexes != "1-2" || ptr.Deref(j.Status.FailedIndexes, "") != "0" || j.Status.Failed != 2 || j.Status.Succeeded != 2 ||
+		!conditionIs(j, batchv1.JobFailureTarget, batchv1.JobReasonFailedIndexes) || condition(&j.Status, batchv1.JobFailed).Message != "Job has failed indexes" {
+		x.t.Errorf("final status = %+v", j.Status)
+	}
+	if n := len(x.pods("retry", true)); n != 4 {
+		x.t.Errorf("the job made %d pods, want 4", n)
+	}
+	x.noFinalizers("retry")
+}
+
+func testMaxFailedIndexes(x *h) {
+	x.job("strict", func(s *batchv1.JobSpec) {
+		s.Completions, s.Parallelism = ptr.To[int32](3), ptr.To[int32](3)
+		s.CompletionMode = ptr.To(batchv1.IndexedCompletion)
+		s.BackoffLimitPerIndex, s.MaxFailedIndexes = ptr.To[int32](3), ptr.To[int32](0)
+		s.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
+			{Action: batchv1.PodFailurePolicyActionFailIndex, OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+				ContainerName: ptr.To("c"), Operator: batchv1.PodFailurePolicyOnExitCodesOpIn, Values: []int32{3}}},
+		}}
+	})
+	ps := x.indexed("strict", 3)
+	if len(ps) != 3 || ps["1"] == nil {
+		x.t.Fatalf("indexes of the pods: %v", ps)
+	}
+	x.run(ps["0"])
+	x.run(ps["2"])
+	// FailIndex fails index 1 without retries; one failed index is over
+	// maxFailedIndexes 0, so the Job fails and its other pods go.
+	x.setStatus(ps["1"].Name, corev1.PodFailed, 3)
+	j := x.waitJob("strict", "Failed by maxFailedIndexes", func(j *batchv1.Job) bool {
+		return conditionIs(j, batchv1.JobFailed, batchv1.JobReasonMaxFailedIndexesExceeded)
+	})
+	if ptr.Deref(j.Status.FailedIndexes, "") != "1" || j.Status.Failed != 1 || j.Status.Active != 0 ||
+		!conditionIs(j, batchv1.JobFailureTarget, batchv1.JobReasonMaxFailedIndexesExceeded) {
+		x.t.Errorf("final status = %+v", j.Status)
+	}
+	if n := len(x.pods("strict", false)); n != 0 {
+		x.t.Errorf("%d pods still active", n)
+	}
+	if n := len(x.pods("strict", true)); n > 3 {
+		x.t.Errorf("the job made %d pods, want 3", n)
+	}
+	x.waitEvent("strict", batchv1.JobReasonMaxFailedIndexesExceeded)
 }

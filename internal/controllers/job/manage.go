@@ -26,12 +26,16 @@ const maxPerSync = 500
 func (c *Controller) manage(ctx context.Context, s *state) (time.Duration, error) {
 	j := s.job
 	completions := int(ptr.Deref(j.Spec.Completions, 0))
+	finished := s.succeeded
 	if s.done != nil {
-		if extra := redundantIndexed(s.done, s.active, completions); len(extra) > 0 {
+		// Failed indexes (backoffLimitPerIndex) get no more pods either.
+		ended := union(s.done, s.failedIdx)
+		if extra := redundantIndexed(ended, s.active, completions); len(extra) > 0 {
 			return 0, c.deletePods(ctx, s, extra)
 		}
+		finished = int32(len(ended))
 	}
-	want := wantActive(j, s.succeeded, len(s.active))
+	want := wantActive(j, finished, len(s.active))
 	running := len(s.active)
 	if onlyReplaceFailed(j) {
 		running += s.terminating // they still hold their slot
@@ -58,9 +62,14 @@ func (c *Controller) create(ctx context.Context, s *state, n int) error {
 	for i := range indexes {
 		indexes[i] = noIndex
 	}
+	var failures, ignored map[int]int
 	if s.done != nil {
-		indexes = missingIndexes(s.done, s.active, int(*j.Spec.Completions), n)
+		completions := int(*j.Spec.Completions)
+		indexes = missingIndexes(union(s.done, s.failedIdx), s.active, completions, n)
 		n = len(indexes)
+		if s.failedIdx != nil {
+			failures, ignored = indexFailureCounts(j, s.pods, completions)
+		}
 	}
 	if n == 0 {
 		return nil
@@ -68,7 +77,15 @@ func (c *Controller) create(ctx context.Context, s *state, n int) error {
 	c.expect.Expect(s.key, n, 0)
 	var next atomic.Int64
 	created, err := podcontrol.SlowStart(ctx, n, 1, func(ctx context.Context) error {
-		_, err := c.control.Create(ctx, newPod(j, indexes[next.Add(1)-1]), j)
+		ix := indexes[next.Add(1)-1]
+		pod := newPod(j, ix)
+		if failures != nil {
+			pod.Annotations[batchv1.JobIndexFailureCountAnnotation] = strconv.Itoa(failures[ix])
+			if ignored[ix] > 0 {
+				pod.Annotations[batchv1.JobIndexIgnoredFailureCountAnnotation] = strconv.Itoa(ignored[ix])
+			}
+		}
+		_, err := c.control.Create(ctx, pod, j)
 		if err != nil {
 			c.expect.CreationObserved(s.key) // it will never be observed
 		}

@@ -14,11 +14,13 @@ const (
 	msgDeadline     = "Job was active longer than specified deadline"
 	msgCompletions  = "Reached expected number of succeeded pods"
 	// msgSuccessPolicy takes the index of the success policy rule met.
-	msgSuccessPolicy = "Matched rules at index %d"
-	reasonSuspended  = "JobSuspended"
-	reasonResumed    = "JobResumed"
-	msgSuspended     = "Job suspended"
-	msgResumed       = "Job resumed"
+	msgSuccessPolicy    = "Matched rules at index %d"
+	msgMaxFailedIndexes = "Job has exceeded the specified maximal number of failed indexes"
+	msgFailedIndexes    = "Job has failed indexes"
+	reasonSuspended     = "JobSuspended"
+	reasonResumed       = "JobResumed"
+	msgSuspended        = "Job suspended"
+	msgResumed          = "Job resumed"
 )
 
 // condition returns j's condition of type t, or nil.

@@ -30,6 +30,9 @@ type state struct {
 	succeeded int32
 	failed    int32
 	done      indexSet // Indexed: the succeeded indexes
+	// failedIdx are the failed indexes of a Job with backoffLimitPerIndex
+	// (nil otherwise).
+	failedIdx indexSet
 	now       time.Time
 	// failJob is the message of the first FailJob rule of the pod failure
 	// policy a newly failed pod matched ("" if none).
@@ -126,6 +129,9 @@ func (c *Controller) observe(key string, j *batchv1.Job, pods []*corev1.Pod) *st
 	completions := int(ptr.Deref(j.Spec.Completions, 0))
 	if isIndexed(j) {
 		s.done = parseIndexes(st.CompletedIndexes, completions)
+		if j.Spec.BackoffLimitPerIndex != nil {
+			s.failedIdx = parseIndexes(ptr.Deref(st.FailedIndexes, ""), completions)
+		}
 	}
 	u := st.UncountedTerminatedPods
 	for _, p := range pods {
@@ -157,6 +163,11 @@ func (c *Controller) observe(key string, j *batchv1.Job, pods []*corev1.Pod) *st
 					s.failJob = msg
 				}
 			}
+			if s.failedIdx != nil {
+				if i := podIndex(p, completions); i != noIndex && !s.done[i] && failsIndex(j, p, action) {
+					s.failedIdx[i] = true
+				}
+			}
 			u.Failed = append(u.Failed, p.UID)
 		}
 	}
@@ -165,6 +176,9 @@ func (c *Controller) observe(key string, j *batchv1.Job, pods []*corev1.Pod) *st
 		st.CompletedIndexes = s.done.String()
 		st.Succeeded = int32(len(s.done))
 		s.succeeded = st.Succeeded
+	}
+	if s.failedIdx != nil {
+		st.FailedIndexes = ptr.To(s.failedIdx.String())
 	}
 	s.failed = st.Failed + int32(len(u.Failed))
 	return s
@@ -204,9 +218,13 @@ func (c *Controller) decide(s *state) {
 		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonBackoffLimitExceeded, msgBackoffLimit, s.now)
 	case deadlinePassed(j, s.now):
 		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonDeadlineExceeded, msgDeadline, s.now)
+	case s.failedIdx != nil && j.Spec.MaxFailedIndexes != nil && len(s.failedIdx) > int(*j.Spec.MaxFailedIndexes):
+		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonMaxFailedIndexesExceeded, msgMaxFailedIndexes, s.now)
 	case s.done != nil && successMatched(j, s.done) >= 0:
 		msg := fmt.Sprintf(msgSuccessPolicy, successMatched(j, s.done))
 		setCondition(st, batchv1.JobSuccessCriteriaMet, corev1.ConditionTrue, batchv1.JobReasonSuccessPolicy, msg, s.now)
+	case len(s.failedIdx) > 0 && len(union(s.done, s.failedIdx)) >= int(*j.Spec.Completions):
+		setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, batchv1.JobReasonFailedIndexes, msgFailedIndexes, s.now)
 	case succeededEnough(j, s.succeeded, len(s.active)):
 		setCondition(st, batchv1.JobSuccessCriteriaMet, corev1.ConditionTrue, batchv1.JobReasonCompletionsReached, msgCompletions, s.now)
 	}
