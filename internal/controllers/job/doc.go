@@ -9,6 +9,19 @@
 // activeDeadlineSeconds, fails the Job. suspend deletes the active pods and
 // resuming restarts the clock.
 //
+// spec.podFailurePolicy judges each Failed pod by its first matching rule
+// (onExitCodes of a non-zero container exit, or onPodConditions): FailJob
+// fails the Job (reason PodFailurePolicy), Ignore releases the pod without
+// counting it or delaying its replacement, FailIndex fails the pod's index,
+// Count (or no match) counts it. Indexed Jobs may set spec.successPolicy
+// (reason SuccessPolicy once a rule's succeededIndexes/succeededCount are
+// met) and backoffLimitPerIndex: each pod carries its index's earlier
+// failures in batch.kubernetes.io/job-index-failure-count, an index failing
+// more often goes to status.failedIndexes and gets no more pods, and the
+// Job fails once more than maxFailedIndexes indexes failed
+// (MaxFailedIndexesExceeded) or every index ended with some failed
+// (FailedIndexes). The replacement back-off stays per Job, not per index.
+//
 // Conditions follow upstream 1.32: FailureTarget (or SuccessCriteriaMet) is
 // set as soon as the outcome is known, the remaining pods are deleted, and
 // Failed (or Complete) is added once no pod is left running or counting.
