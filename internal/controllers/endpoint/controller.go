@@ -45,7 +45,7 @@ func New(cc controller.Context) (controller.Controller, error) {
 		h   cache.ResourceEventHandler
 	}{
 		{svcInf.Informer(), c.Handler()},
-		{podInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: c.podAdded, UpdateFunc: c.podUpdated, DeleteFunc: c.podDeleted}},
+		{podInf.Informer(), endpointutil.PodHandler(c.services, c.Add)},
 		// Someone else's change to our Endpoints is undone.
 		{epInf.Informer(), cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, o any) { c.Enqueue(o) }, DeleteFunc: c.Enqueue}},
 	} {
@@ -55,35 +55,6 @@ func New(cc controller.Context) (controller.Controller, error) {
 	}
 	c.WaitFor(svcInf.Informer().HasSynced, podInf.Informer().HasSynced, epInf.Informer().HasSynced)
 	return c, nil
-}
-
-func (c *Controller) podAdded(obj any) {
-	p := obj.(*corev1.Pod)
-	for _, k := range endpointutil.ServicesFor(c.services, p.Namespace, p.Labels) {
-		c.Add(k)
-	}
-}
-
-func (c *Controller) podUpdated(oldObj, obj any) {
-	old, p := oldObj.(*corev1.Pod), obj.(*corev1.Pod)
-	labelsChanged, changed := endpointutil.PodChanged(old, p)
-	switch {
-	case labelsChanged:
-		for _, k := range endpointutil.ServicesFor(c.services, p.Namespace, old.Labels, p.Labels) {
-			c.Add(k)
-		}
-	case changed:
-		c.podAdded(p)
-	}
-}
-
-func (c *Controller) podDeleted(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if p, ok := obj.(*corev1.Pod); ok {
-		c.podAdded(p)
-	}
 }
 
 func (c *Controller) sync(ctx context.Context, key string) (controller.Result, error) {

@@ -61,7 +61,7 @@ func New(cc controller.Context) (controller.Controller, error) {
 		h   cache.ResourceEventHandler
 	}{
 		{svcInf.Informer(), c.Handler()},
-		{podInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: c.podAdded, UpdateFunc: c.podUpdated, DeleteFunc: c.podDeleted}},
+		{podInf.Informer(), endpointutil.PodHandler(c.services, c.Add)},
 		{sliceInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: c.sliceChanged, UpdateFunc: func(_, o any) { c.sliceChanged(o) }, DeleteFunc: c.sliceChanged}},
 	} {
 		if _, err := reg.inf.AddEventHandler(reg.h); err != nil {
@@ -71,35 +71,6 @@ func New(cc controller.Context) (controller.Controller, error) {
 	// Nodes are only read, for the endpoints' zones.
 	c.WaitFor(svcInf.Informer().HasSynced, podInf.Informer().HasSynced, sliceInf.Informer().HasSynced, nodeInf.Informer().HasSynced)
 	return c, nil
-}
-
-func (c *Controller) podAdded(obj any) {
-	p := obj.(*corev1.Pod)
-	for _, k := range endpointutil.ServicesFor(c.services, p.Namespace, p.Labels) {
-		c.Add(k)
-	}
-}
-
-func (c *Controller) podUpdated(oldObj, obj any) {
-	old, p := oldObj.(*corev1.Pod), obj.(*corev1.Pod)
-	labelsChanged, changed := endpointutil.PodChanged(old, p)
-	switch {
-	case labelsChanged:
-		for _, k := range endpointutil.ServicesFor(c.services, p.Namespace, old.Labels, p.Labels) {
-			c.Add(k)
-		}
-	case changed:
-		c.podAdded(p)
-	}
-}
-
-func (c *Controller) podDeleted(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if p, ok := obj.(*corev1.Pod); ok {
-		c.podAdded(p)
-	}
 }
 
 func (c *Controller) sliceChanged(obj any) {
