@@ -129,6 +129,49 @@ func TestJobValidate(t *testing.T) {
 			j.Spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{Action: "Explode",
 				OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{Operator: "In", Values: []int32{1}}}}}
 		}, field.ErrorTypeNotSupported, "spec.podFailurePolicy.rules[0].action"},
+		{"failure policy with OnFailure", func(j *batchv1.Job) {
+			j.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+			j.Spec.PodFailurePolicy = exitCodePolicy(batchv1.PodFailurePolicyActionFailJob, "In", 42)
+		}, field.ErrorTypeInvalid, "spec.template.spec.restartPolicy"},
+		{"FailIndex without backoffLimitPerIndex", func(j *batchv1.Job) {
+			j.Spec.PodFailurePolicy = exitCodePolicy(batchv1.PodFailurePolicyActionFailIndex, "In", 42)
+		}, field.ErrorTypeInvalid, "spec.podFailurePolicy.rules[0].action"},
+		{"exit code 0 with In", func(j *batchv1.Job) {
+			j.Spec.PodFailurePolicy = exitCodePolicy(batchv1.PodFailurePolicyActionFailJob, "In", 0)
+		}, field.ErrorTypeInvalid, "spec.podFailurePolicy.rules[0].onExitCodes.values[0]"},
+		{"duplicate exit code", func(j *batchv1.Job) {
+			j.Spec.PodFailurePolicy = exitCodePolicy(batchv1.PodFailurePolicyActionFailJob, "NotIn", 1, 1)
+		}, field.ErrorTypeDuplicate, "spec.podFailurePolicy.rules[0].onExitCodes.values[1]"},
+		{"bad exit code operator", func(j *batchv1.Job) {
+			j.Spec.PodFailurePolicy = exitCodePolicy(batchv1.PodFailurePolicyActionFailJob, "Near", 1)
+		}, field.ErrorTypeNotSupported, "spec.podFailurePolicy.rules[0].onExitCodes.operator"},
+		{"bad pod condition status", func(j *batchv1.Job) {
+			j.Spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{Action: batchv1.PodFailurePolicyActionIgnore,
+				OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{{Type: corev1.DisruptionTarget, Status: "Maybe"}}}}}
+		}, field.ErrorTypeNotSupported, "spec.podFailurePolicy.rules[0].onPodConditions[0].status"},
+		{"success policy on a NonIndexed job", func(j *batchv1.Job) {
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededCount: int32Ptr(1)}}}
+		}, field.ErrorTypeInvalid, "spec.successPolicy"},
+		{"empty success rule", func(j *batchv1.Job) {
+			indexed(j, 4)
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{}}}
+		}, field.ErrorTypeRequired, "spec.successPolicy.rules[0]"},
+		{"success index out of range", func(j *batchv1.Job) {
+			indexed(j, 4)
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededIndexes: strPtr("1,3-4")}}}
+		}, field.ErrorTypeInvalid, "spec.successPolicy.rules[0].succeededIndexes"},
+		{"success indexes out of order", func(j *batchv1.Job) {
+			indexed(j, 4)
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededIndexes: strPtr("2,0")}}}
+		}, field.ErrorTypeInvalid, "spec.successPolicy.rules[0].succeededIndexes"},
+		{"success count over the indexes", func(j *batchv1.Job) {
+			indexed(j, 4)
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededIndexes: strPtr("0-1"), SucceededCount: int32Ptr(3)}}}
+		}, field.ErrorTypeInvalid, "spec.successPolicy.rules[0].succeededCount"},
+		{"success count not positive", func(j *batchv1.Job) {
+			indexed(j, 4)
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededCount: int32Ptr(0)}}}
+		}, field.ErrorTypeInvalid, "spec.successPolicy.rules[0].succeededCount"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,6 +181,34 @@ func TestJobValidate(t *testing.T) {
 				t.Errorf("want %s at %s, got %v", tc.typ, tc.path, errs)
 			}
 		})
+	}
+}
+
+func exitCodePolicy(a batchv1.PodFailurePolicyAction, op batchv1.PodFailurePolicyOnExitCodesOperator, codes ...int32) *batchv1.PodFailurePolicy {
+	return &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{Action: a,
+		OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{Operator: op, Values: codes}}}}
+}
+
+func indexed(j *batchv1.Job, completions int32) {
+	m := batchv1.IndexedCompletion
+	j.Spec.CompletionMode, j.Spec.Completions = &m, int32Ptr(completions)
+}
+
+func strPtr(s string) *string { return &s }
+
+// TestJobPoliciesAccepted checks that valid failure, success and per-index
+// policies pass.
+func TestJobPoliciesAccepted(t *testing.T) {
+	j := newJob()
+	indexed(j, 4)
+	j.Spec.BackoffLimitPerIndex, j.Spec.MaxFailedIndexes = int32Ptr(1), int32Ptr(2)
+	j.Spec.PodFailurePolicy = exitCodePolicy(batchv1.PodFailurePolicyActionFailIndex, "In", 3)
+	j.Spec.PodFailurePolicy.Rules = append(j.Spec.PodFailurePolicy.Rules, batchv1.PodFailurePolicyRule{Action: batchv1.PodFailurePolicyActionIgnore,
+		OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{{Type: corev1.DisruptionTarget}}})
+	j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{
+		{SucceededIndexes: strPtr("0,2-3")}, {SucceededIndexes: strPtr("1-3"), SucceededCount: int32Ptr(3)}, {SucceededCount: int32Ptr(4)}}}
+	if errs := create(JobStrategy{}, j); len(errs) != 0 {
+		t.Errorf("valid policies rejected: %v", errs)
 	}
 }
 

@@ -1,6 +1,10 @@
 package batch
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -28,7 +32,8 @@ func validateJobSpec(s *batchv1.JobSpec, fld *field.Path, needSelector bool) fie
 		errs = append(errs, field.Invalid(fld.Child("activeDeadlineSeconds"), *s.ActiveDeadlineSeconds, "must be greater than 0"))
 	}
 	errs = append(errs, validateCompletionMode(s, fld)...)
-	errs = append(errs, validatePodFailurePolicy(s.PodFailurePolicy, fld.Child("podFailurePolicy"))...)
+	errs = append(errs, validatePodFailurePolicy(s, fld)...)
+	errs = append(errs, validateSuccessPolicy(s, fld)...)
 	if p := s.PodReplacementPolicy; p != nil {
 		switch {
 		case *p != batchv1.TerminatingOrFailed && *p != batchv1.Failed:
@@ -83,24 +88,159 @@ var supportedFailureActions = []batchv1.PodFailurePolicyAction{
 	batchv1.PodFailurePolicyActionFailJob, batchv1.PodFailurePolicyActionIgnore,
 }
 
-func validatePodFailurePolicy(p *batchv1.PodFailurePolicy, fld *field.Path) field.ErrorList {
+// validatePodFailurePolicy checks spec.podFailurePolicy, which judges
+// Failed pods and so needs restartPolicy Never.
+func validatePodFailurePolicy(s *batchv1.JobSpec, spec *field.Path) field.ErrorList {
+	p, fld := s.PodFailurePolicy, spec.Child("podFailurePolicy")
 	if p == nil {
 		return nil
 	}
 	var errs field.ErrorList
+	if rp := s.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyNever {
+		errs = append(errs, field.Invalid(spec.Child("template", "spec", "restartPolicy"), rp,
+			"must be Never when podFailurePolicy is set"))
+	}
+	if len(p.Rules) > maxPodFailurePolicyRules {
+		errs = append(errs, field.TooMany(fld.Child("rules"), len(p.Rules), maxPodFailurePolicyRules))
+	}
 	for i, r := range p.Rules {
 		rf := fld.Child("rules").Index(i)
 		if !containsAction(r.Action) {
 			errs = append(errs, field.NotSupported(rf.Child("action"), r.Action, supportedFailureActions))
+		}
+		if r.Action == batchv1.PodFailurePolicyActionFailIndex && s.BackoffLimitPerIndex == nil {
+			errs = append(errs, field.Invalid(rf.Child("action"), r.Action, "requires backoffLimitPerIndex"))
 		}
 		switch {
 		case r.OnExitCodes != nil && len(r.OnPodConditions) > 0:
 			errs = append(errs, field.Invalid(rf, r, "specifying both OnExitCodes and OnPodConditions is not supported"))
 		case r.OnExitCodes == nil && len(r.OnPodConditions) == 0:
 			errs = append(errs, field.Invalid(rf, r, "specifying one of OnExitCodes and OnPodConditions is required"))
+		case r.OnExitCodes != nil:
+			errs = append(errs, validateOnExitCodes(r.OnExitCodes, rf.Child("onExitCodes"))...)
+		default:
+			for k, c := range r.OnPodConditions {
+				if c.Status != corev1.ConditionTrue && c.Status != corev1.ConditionFalse && c.Status != corev1.ConditionUnknown {
+					errs = append(errs, field.NotSupported(rf.Child("onPodConditions").Index(k).Child("status"), c.Status,
+						[]corev1.ConditionStatus{corev1.ConditionTrue, corev1.ConditionFalse, corev1.ConditionUnknown}))
+				}
+				if c.Type == "" {
+					errs = append(errs, field.Required(rf.Child("onPodConditions").Index(k).Child("type"), ""))
+				}
+			}
 		}
 	}
 	return errs
+}
+
+// Upstream's bounds on the policies.
+const (
+	maxPodFailurePolicyRules = 20
+	maxExitCodeValues        = 255
+	maxSuccessPolicyRules    = 20
+)
+
+func validateOnExitCodes(r *batchv1.PodFailurePolicyOnExitCodesRequirement, fld *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if r.Operator != batchv1.PodFailurePolicyOnExitCodesOpIn && r.Operator != batchv1.PodFailurePolicyOnExitCodesOpNotIn {
+		errs = append(errs, field.NotSupported(fld.Child("operator"), r.Operator,
+			[]batchv1.PodFailurePolicyOnExitCodesOperator{batchv1.PodFailurePolicyOnExitCodesOpIn, batchv1.PodFailurePolicyOnExitCodesOpNotIn}))
+	}
+	switch {
+	case len(r.Values) == 0:
+		errs = append(errs, field.Required(fld.Child("values"), "at least one exit code"))
+	case len(r.Values) > maxExitCodeValues:
+		errs = append(errs, field.TooMany(fld.Child("values"), len(r.Values), maxExitCodeValues))
+	}
+	seen := map[int32]bool{}
+	for i, v := range r.Values {
+		vf := fld.Child("values").Index(i)
+		switch {
+		case seen[v]:
+			errs = append(errs, field.Duplicate(vf, v))
+		case v == 0 && r.Operator == batchv1.PodFailurePolicyOnExitCodesOpIn:
+			errs = append(errs, field.Invalid(vf, v, "must not be 0 for the In operator"))
+		}
+		seen[v] = true
+	}
+	return errs
+}
+
+// validateSuccessPolicy checks spec.successPolicy, for Indexed Jobs only:
+// each rule names indexes below completions, a positive count, or both.
+func validateSuccessPolicy(s *batchv1.JobSpec, spec *field.Path) field.ErrorList {
+	p, fld := s.SuccessPolicy, spec.Child("successPolicy")
+	if p == nil {
+		return nil
+	}
+	if s.CompletionMode == nil || *s.CompletionMode != batchv1.IndexedCompletion || s.Completions == nil {
+		return field.ErrorList{field.Invalid(fld, p, "requires indexed completion mode")}
+	}
+	var errs field.ErrorList
+	switch {
+	case len(p.Rules) == 0:
+		errs = append(errs, field.Required(fld.Child("rules"), "at least one rule"))
+	case len(p.Rules) > maxSuccessPolicyRules:
+		errs = append(errs, field.TooMany(fld.Child("rules"), len(p.Rules), maxSuccessPolicyRules))
+	}
+	completions := int64(*s.Completions)
+	for i, r := range p.Rules {
+		rf := fld.Child("rules").Index(i)
+		if r.SucceededIndexes == nil && r.SucceededCount == nil {
+			errs = append(errs, field.Required(rf, "at least one of succeededIndexes and succeededCount"))
+			continue
+		}
+		size := completions
+		if r.SucceededIndexes != nil {
+			n, err := countIndexes(*r.SucceededIndexes, completions)
+			if err != "" {
+				errs = append(errs, field.Invalid(rf.Child("succeededIndexes"), *r.SucceededIndexes, err))
+			}
+			size = n
+		}
+		if c := r.SucceededCount; c != nil {
+			switch {
+			case *c <= 0:
+				errs = append(errs, field.Invalid(rf.Child("succeededCount"), *c, "must be greater than 0"))
+			case int64(*c) > size:
+				errs = append(errs, field.Invalid(rf.Child("succeededCount"), *c,
+					fmt.Sprintf("must be less than or equal to %d (the number of indexes it may count)", size)))
+			}
+		}
+	}
+	return errs
+}
+
+// countIndexes checks an interval list ("1,3-5") of indexes below
+// completions, ascending and without overlaps, and counts its indexes.
+func countIndexes(s string, completions int64) (int64, string) {
+	if s == "" {
+		return 0, "must not be empty"
+	}
+	var n int64
+	prev := int64(-1)
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		first, err := strconv.ParseInt(lo, 10, 64)
+		if err != nil || first < 0 {
+			return 0, fmt.Sprintf("cannot parse %q as an index or interval", part)
+		}
+		last := first
+		if isRange {
+			if last, err = strconv.ParseInt(hi, 10, 64); err != nil || last < first {
+				return 0, fmt.Sprintf("cannot parse %q as an index or interval", part)
+			}
+		}
+		switch {
+		case last >= completions:
+			return 0, fmt.Sprintf("index %d must be less than completions (%d)", last, completions)
+		case first <= prev:
+			return 0, "indexes must be ascending and must not repeat"
+		}
+		n += last - first + 1
+		prev = last
+	}
+	return n, ""
 }
 
 func containsAction(a batchv1.PodFailurePolicyAction) bool {
