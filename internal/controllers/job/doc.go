@@ -20,7 +20,8 @@
 // more often goes to status.failedIndexes and gets no more pods, and the
 // Job fails once more than maxFailedIndexes indexes failed
 // (MaxFailedIndexesExceeded) or every index ended with some failed
-// (FailedIndexes). The replacement back-off stays per Job, not per index.
+// (FailedIndexes). With backoffLimitPerIndex the replacement back-off is
+// per index too.
 //
 // Conditions follow upstream 1.32: FailureTarget (or SuccessCriteriaMet) is
 // set as soon as the outcome is known, the remaining pods are deleted, and

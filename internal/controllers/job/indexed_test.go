@@ -2,8 +2,10 @@ package job
 
 import (
 	"maps"
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -208,6 +210,39 @@ func TestDecide(t *testing.T) {
 			t.Errorf("%s: got condition %+v, want none", c.name, *got)
 		case c.cond != "" && (got == nil || got.Type != c.cond || got.Reason != c.reason || got.Message != c.msg || len(j.Status.Conditions) != 1):
 			t.Errorf("%s: got conditions %+v, want %s %s %q", c.name, j.Status.Conditions, c.cond, c.reason, c.msg)
+		}
+	}
+}
+
+func TestReadyIndexes(t *testing.T) {
+	b := Backoff{Base: 10 * time.Second, Max: 6 * time.Minute}
+	j := &batchv1.Job{Spec: batchv1.JobSpec{BackoffLimitPerIndex: ptr.To[int32](3)}}
+	at := func(index string, phase corev1.PodPhase, finished time.Time) *corev1.Pod {
+		p := pod(phase, finished)
+		p.Annotations = map[string]string{batchv1.JobCompletionIndexAnnotation: index}
+		return p
+	}
+	cases := []struct {
+		name    string
+		pods    []*corev1.Pod
+		missing []int
+		ready   []int
+		wait    time.Duration
+	}{
+		{"fresh indexes", nil, []int{0, 1}, []int{0, 1}, 0},
+		{"only the failed index waits", []*corev1.Pod{at("1", corev1.PodFailed, t0.Add(-4*time.Second))}, []int{0, 1, 2}, []int{0, 2}, 6 * time.Second},
+		{"failures of other indexes do not add up", []*corev1.Pod{
+			at("0", corev1.PodFailed, t0.Add(-12*time.Second)), at("1", corev1.PodFailed, t0.Add(-11*time.Second)),
+		}, []int{0, 1}, []int{0, 1}, 0},
+		{"an index's failures double its delay", []*corev1.Pod{
+			at("0", corev1.PodFailed, t0.Add(-30*time.Second)), at("0", corev1.PodFailed, t0.Add(-12*time.Second)),
+			at("1", corev1.PodFailed, t0.Add(-5*time.Second)),
+		}, []int{0, 1}, nil, 5 * time.Second},
+	}
+	for _, c := range cases {
+		ready, wait := b.readyIndexes(j, c.pods, c.missing, 3, t0)
+		if !slices.Equal(ready, c.ready) || wait != c.wait {
+			t.Errorf("%s: readyIndexes = %v, %v; want %v, %v", c.name, ready, wait, c.ready, c.wait)
 		}
 	}
 }

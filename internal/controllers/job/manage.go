@@ -45,6 +45,11 @@ func (c *Controller) manage(ctx context.Context, s *state) (time.Duration, error
 		extra := append([]*corev1.Pod(nil), s.active...)
 		podcontrol.SortForDeletion(extra, nil)
 		return 0, c.deletePods(ctx, s, extra[:len(s.active)-want])
+	case running < want && s.failedIdx != nil:
+		// backoffLimitPerIndex: each index waits out its own back-off.
+		missing := missingIndexes(union(s.done, s.failedIdx), s.active, completions, completions)
+		ready, wait := c.opts.Backoff.readyIndexes(j, s.pods, missing, completions, s.now)
+		return wait, c.createIndexes(ctx, s, ready[:min(len(ready), want-running, maxPerSync)])
 	case running < want:
 		if left := c.opts.Backoff.remaining(j, s.pods, s.now); left > 0 {
 			return left, nil
@@ -62,14 +67,20 @@ func (c *Controller) create(ctx context.Context, s *state, n int) error {
 	for i := range indexes {
 		indexes[i] = noIndex
 	}
-	var failures, ignored map[int]int
 	if s.done != nil {
-		completions := int(*j.Spec.Completions)
-		indexes = missingIndexes(union(s.done, s.failedIdx), s.active, completions, n)
-		n = len(indexes)
-		if s.failedIdx != nil {
-			failures, ignored = indexFailureCounts(j, s.pods, completions)
-		}
+		indexes = missingIndexes(union(s.done, s.failedIdx), s.active, int(*j.Spec.Completions), n)
+	}
+	return c.createIndexes(ctx, s, indexes)
+}
+
+// createIndexes makes one pod per entry of indexes (noIndex for a
+// NonIndexed Job), in slow-start batches.
+func (c *Controller) createIndexes(ctx context.Context, s *state, indexes []int) error {
+	j := s.job
+	n := len(indexes)
+	var failures, ignored map[int]int
+	if s.failedIdx != nil {
+		failures, ignored = indexFailureCounts(j, s.pods, int(*j.Spec.Completions))
 	}
 	if n == 0 {
 		return nil

@@ -160,6 +160,29 @@ func (b Backoff) remaining(j *batchv1.Job, pods []*corev1.Pod, now time.Time) ti
 	return max(lastFailure.Add(b.delay(failures)).Sub(now), 0)
 }
 
+// readyIndexes splits the missing indexes of a Job with
+// backoffLimitPerIndex into those whose own back-off has passed (each
+// index's failures are counted apart, the last one setting the clock) and
+// the shortest wait of the others (0: none waits).
+func (b Backoff) readyIndexes(j *batchv1.Job, pods []*corev1.Pod, missing []int, completions int, now time.Time) (ready []int, wait time.Duration) {
+	byIndex := map[int][]*corev1.Pod{}
+	for _, p := range pods {
+		if i := podIndex(p, completions); i != noIndex {
+			byIndex[i] = append(byIndex[i], p)
+		}
+	}
+	for _, i := range missing {
+		left := b.remaining(j, byIndex[i], now)
+		switch {
+		case left == 0:
+			ready = append(ready, i)
+		case wait == 0 || left < wait:
+			wait = left
+		}
+	}
+	return ready, wait
+}
+
 // pastBackoffLimit reports whether the Job failed too often: more failed
 // pods than backoffLimit or, with restartPolicy OnFailure, as many
 // container restarts in its active pods.
