@@ -318,7 +318,8 @@ func testIndexed(x *h) {
 
 func testDeadline(x *h) {
 	x.job("slow", func(s *batchv1.JobSpec) { s.ActiveDeadlineSeconds = ptr.To[int64](1) })
-	x.waitActive("slow", 1)
+	// The pod may be gone before a poll sees it: its creation event stays.
+	x.waitEvent("slow", "SuccessfulCreate")
 	j := x.waitJob("slow", "Failed by deadline", func(j *batchv1.Job) bool { return conditionIs(j, batchv1.JobFailed, batchv1.JobReasonDeadlineExceeded) })
 	if !conditionIs(j, batchv1.JobFailureTarget, batchv1.JobReasonDeadlineExceeded) || j.Status.Active != 0 {
 		x.t.Errorf("final status = %+v", j.Status)
