@@ -62,17 +62,17 @@ func New(cc controller.Context) (controller.Controller, error) {
 	}
 	c.loop = controller.NewLoop(Name, cc.Options.Workers, c.sync, cc.Logger)
 	c.loop.WaitFor(dsInf.Informer().HasSynced, podInf.Informer().HasSynced, nodeInf.Informer().HasSynced, revInf.Informer().HasSynced)
+	owned := podcontrol.OwnedPodEvents{Kind: kind, Expect: c.expect, Add: c.loop.Add, Orphan: c.enqueueSelecting}
 	handlers := []struct {
 		inf cache.SharedIndexInformer
 		h   cache.ResourceEventHandler
 	}{
 		{dsInf.Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.loop.Enqueue, UpdateFunc: func(_, o any) { c.loop.Enqueue(o) }, DeleteFunc: c.setDeleted}},
-		{podInf.Informer(), podcontrol.OwnedPodEvents{Kind: kind, Expect: c.expect, Add: c.loop.Add, Orphan: c.enqueueSelecting}.Handler()},
+		{podInf.Informer(), owned.Handler()},
 		{nodeInf.Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: func(any) { c.enqueueAll() }, UpdateFunc: c.nodeUpdated, DeleteFunc: func(any) { c.enqueueAll() }}},
-		{revInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: c.enqueueOwner, UpdateFunc: func(_, o any) { c.enqueueOwner(o) }, DeleteFunc: c.enqueueOwner}},
+		{revInf.Informer(), owned.OwnedHandler()},
 	}
 	for _, h := range handlers {
 		if _, err := h.inf.AddEventHandler(h.h); err != nil {
@@ -129,22 +129,6 @@ func (c *Controller) nodeUpdated(old, cur any) {
 	o, n := old.(*corev1.Node), cur.(*corev1.Node)
 	if !maps.Equal(o.Labels, n.Labels) || !slices.Equal(o.Spec.Taints, n.Spec.Taints) {
 		c.enqueueAll()
-	}
-}
-
-// ownerKey is the key of the DaemonSet controlling obj, if any.
-func ownerKey(obj metav1.Object) (string, bool) {
-	return podcontrol.OwnedPodEvents{Kind: kind}.OwnerKey(obj)
-}
-
-func (c *Controller) enqueueOwner(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if o, ok := obj.(metav1.Object); ok {
-		if key, ok := ownerKey(o); ok {
-			c.loop.Add(key)
-		}
 	}
 }
 

@@ -92,3 +92,19 @@ func (e OwnedPodEvents) deleted(obj any) {
 		e.Add(key)
 	}
 }
+
+// OwnedHandler queues the owner of Kind controlling any other owned object
+// (e.g. a ControllerRevision) when it comes, changes or goes.
+func (e OwnedPodEvents) OwnedHandler() cache.ResourceEventHandlerFuncs {
+	queue := func(obj any) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		if o, ok := obj.(metav1.Object); ok {
+			if key, ok := e.OwnerKey(o); ok {
+				e.Add(key)
+			}
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{AddFunc: queue, UpdateFunc: func(_, o any) { queue(o) }, DeleteFunc: queue}
+}

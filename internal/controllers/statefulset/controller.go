@@ -53,15 +53,15 @@ func New(cc controller.Context) (controller.Controller, error) {
 	}
 	c.loop = controller.NewLoop(Name, cc.Options.Workers, c.sync, cc.Logger)
 	c.loop.WaitFor(setInf.Informer().HasSynced, podInf.Informer().HasSynced, claimInf.Informer().HasSynced, revInf.Informer().HasSynced)
+	owned := podcontrol.OwnedPodEvents{Kind: kind, Expect: c.expect, Add: c.loop.Add, Orphan: c.enqueueSelecting}
 	handlers := []struct {
 		inf cache.SharedIndexInformer
 		h   cache.ResourceEventHandler
 	}{
 		{setInf.Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc: c.loop.Enqueue, UpdateFunc: func(_, o any) { c.loop.Enqueue(o) }, DeleteFunc: c.setDeleted}},
-		{podInf.Informer(), podcontrol.OwnedPodEvents{Kind: kind, Expect: c.expect, Add: c.loop.Add, Orphan: c.enqueueSelecting}.Handler()},
-		{revInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: c.enqueueOwner, UpdateFunc: func(_, o any) { c.enqueueOwner(o) }, DeleteFunc: c.enqueueOwner}},
+		{podInf.Informer(), owned.Handler()},
+		{revInf.Informer(), owned.OwnedHandler()},
 	}
 	for _, h := range handlers {
 		if _, err := h.inf.AddEventHandler(h.h); err != nil {
@@ -85,22 +85,6 @@ func (c *Controller) setDeleted(obj any) {
 		c.expect.Forget(s.Namespace + "/" + s.Name)
 	}
 	c.loop.Enqueue(obj)
-}
-
-// ownerKey is the key of the StatefulSet controlling obj, if any.
-func ownerKey(obj metav1.Object) (string, bool) {
-	return podcontrol.OwnedPodEvents{Kind: kind}.OwnerKey(obj)
-}
-
-func (c *Controller) enqueueOwner(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if o, ok := obj.(metav1.Object); ok {
-		if key, ok := ownerKey(o); ok {
-			c.loop.Add(key)
-		}
-	}
 }
 
 // enqueueSelecting syncs the sets that may adopt an orphan pod: those
