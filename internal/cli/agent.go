@@ -16,6 +16,7 @@ import (
 	"github.com/navarch/navarch/internal/agent"
 	"github.com/navarch/navarch/internal/agent/join"
 	"github.com/navarch/navarch/internal/agent/node"
+	"github.com/navarch/navarch/internal/bench"
 	"github.com/navarch/navarch/internal/server"
 )
 
@@ -26,11 +27,14 @@ type agentFlags struct {
 	caHash, caFile           string
 	nodeIP                   string
 	mirrors, labels          []string
+	// hollow runs simulated nodes instead (scale tests).
+	hollow     bool
+	hollowOpts bench.HollowOptions
 }
 
 // Agent is `navarch agent`: the node part (kubelet) joined to a server.
 func Agent() *cobra.Command {
-	a := &agentFlags{opts: agent.Options{DataDir: "/var/lib/navarch-agent", KubeletPort: 10250, MaxPods: 110}}
+	a := &agentFlags{opts: agent.Options{DataDir: "/var/lib/navarch-agent", KubeletPort: 10250, MaxPods: 110}, hollowOpts: hollowDefaults()}
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run the node agent and join a navarch server",
@@ -41,6 +45,10 @@ func Agent() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signalContext()
 			defer stop()
+			if a.hollow {
+				a.hollowOpts.Out = cmd.OutOrStdout()
+				return bench.Hollow(ctx, a.hollowOpts)
+			}
 			if err := a.complete(ctx); err != nil {
 				return err
 			}
@@ -69,6 +77,10 @@ func Agent() *cobra.Command {
 	f.StringSliceVar(&a.mirrors, "registry-mirror", nil, "HOST=URL: pull images of registry HOST from URL (http:// for plain HTTP); repeatable")
 	f.BoolVar(&a.opts.StopPodsOnExit, "stop-pods-on-exit", false, "stop and remove the node's containers when the agent stops (default: leave them for the next agent to adopt)")
 	f.StringSliceVar(&a.labels, "node-labels", nil, "KEY=VALUE labels added to the Node at registration")
+	f.BoolVar(&a.hollow, "hollow", false, "run --count simulated nodes in this process instead, for scale tests: Nodes and Leases kept fresh, bound pods reported Running, no containers (authenticates with --kubeconfig, not a join)")
+	f.IntVar(&a.hollowOpts.Count, "count", a.hollowOpts.Count, "with --hollow: number of nodes, named --hollow-name-prefix<i>")
+	f.StringVar(&a.hollowOpts.NamePrefix, "hollow-name-prefix", a.hollowOpts.NamePrefix, "with --hollow: prefix of the nodes' names")
+	f.StringVar(&a.hollowOpts.Kubeconfig, "kubeconfig", "", "with --hollow: kubeconfig of the server (default: $KUBECONFIG or ~/.kube/config)")
 	return cmd
 }
 

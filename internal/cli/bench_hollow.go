@@ -6,8 +6,14 @@ import (
 	"github.com/navarch/navarch/internal/bench"
 )
 
+// hollowDefaults are the shape of a hollow node, for `navarch bench hollow`
+// and `navarch agent --hollow`.
+func hollowDefaults() bench.HollowOptions {
+	return bench.HollowOptions{Count: 100, NamePrefix: "hollow-node-", CPU: "4", Memory: "32Gi", Pods: 110, RunPods: true}
+}
+
 func benchHollow() *cobra.Command {
-	o := bench.HollowOptions{Count: 100, NamePrefix: "hollow-node-", CPU: "4", Memory: "32Gi", Pods: 110, RunPods: true}
+	o := hollowDefaults()
 	cmd := &cobra.Command{
 		Use:   "hollow",
 		Short: "Run simulated (hollow) nodes against a server until interrupted",
