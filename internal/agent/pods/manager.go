@@ -316,10 +316,32 @@ func (m *Manager) containerStatus(ctx context.Context, c *runtimeapi.Container) 
 	if err != nil {
 		return nil, err
 	}
-	if resp.Status.State == c.State {
-		m.statuses.put(c.Id, resp.Status)
+	st := resp.Status
+	// containerd can learn of an OOM kill after the exit it caused (its
+	// OOM and exit events race), and would then say "Error" where the
+	// kernel killed for memory: a fresh SIGKILL exit gets up to a second
+	// for the reason to arrive before it is cached for good.
+	for wait := 0; wait < 4 && maybeOOMKilled(st, time.Now()); wait++ {
+		select {
+		case <-ctx.Done():
+			return st, nil
+		case <-time.After(250 * time.Millisecond):
+		}
+		if r, err := m.cfg.Runtime.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: c.Id}); err == nil {
+			st = r.Status
+		}
 	}
-	return resp.Status, nil
+	if st.State == c.State {
+		m.statuses.put(c.Id, st)
+	}
+	return st, nil
+}
+
+// maybeOOMKilled tells an exit by SIGKILL, with no reason yet, in the last
+// two seconds.
+func maybeOOMKilled(s *runtimeapi.ContainerStatus, now time.Time) bool {
+	return s.State == runtimeapi.ContainerState_CONTAINER_EXITED && s.ExitCode == 137 && s.Reason == "" &&
+		now.Sub(time.Unix(0, s.FinishedAt)) < 2*time.Second
 }
 
 // statusCache holds container statuses by ID.
