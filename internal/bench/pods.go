@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +22,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/navarch/navarch/internal/agent"
+	"github.com/navarch/navarch/internal/agent/cni"
 	"github.com/navarch/navarch/internal/agent/join"
 )
 
@@ -289,19 +288,8 @@ func (a *agentChild) stop() {
 
 // benchCIDR is a /24 no interface on the machine is in.
 func benchCIDR() string {
-	addrs, _ := net.InterfaceAddrs()
-	for range 1000 {
-		cidr := fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(256))
-		_, n, _ := net.ParseCIDR(cidr)
-		clash := false
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && (n.Contains(ipn.IP) || ipn.Contains(n.IP)) {
-				clash = true
-			}
-		}
-		if !clash {
-			return cidr
-		}
+	if cidr, ok := cni.FreeCIDR(); ok {
+		return cidr
 	}
 	return "10.254.254.0/24"
 }

@@ -24,12 +24,9 @@ func benchAPI() *cobra.Command {
 		Short: "Start a server with embedded etcd and measure API throughput and latency with client-go",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Binary == "" {
-				exe, err := os.Executable()
-				if err != nil {
-					return err
-				}
-				o.Binary = exe
+			var err error
+			if o.Binary, err = binaryOrSelf(o.Binary); err != nil {
+				return err
 			}
 			o.Out = cmd.OutOrStdout()
 			// The client shares the cores with the server; keep its own
@@ -49,4 +46,13 @@ func benchAPI() *cobra.Command {
 	f.IntVar(&o.Watchers, "watchers", o.Watchers, "watches in the fan-out phase")
 	f.StringVar(&o.ContentType, "content-type", o.ContentType, "client wire format (application/json or application/vnd.kubernetes.protobuf)")
 	return cmd
+}
+
+// binaryOrSelf is the navarch binary a benchmark starts: path, or this
+// one when path is empty.
+func binaryOrSelf(path string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	return os.Executable()
 }

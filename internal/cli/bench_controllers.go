@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,13 +21,9 @@ func benchControllers() *cobra.Command {
 			"available, then rolls all of them (maxSurge 25%), and reports times, CPU and memory.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Binary = binary
-			if o.Binary == "" {
-				exe, err := os.Executable()
-				if err != nil {
-					return err
-				}
-				o.Binary = exe
+			var err error
+			if o.Binary, err = binaryOrSelf(binary); err != nil {
+				return err
 			}
 			o.Out = cmd.OutOrStdout()
 			tuneGC()

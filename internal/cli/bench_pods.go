@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/navarch/navarch/internal/bench"
@@ -19,12 +17,9 @@ func benchPods() *cobra.Command {
 			"Needs root, containerd, runc, the CNI plugins and busybox-static (make deps).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Binary == "" {
-				exe, err := os.Executable()
-				if err != nil {
-					return err
-				}
-				o.Binary = exe
+			var err error
+			if o.Binary, err = binaryOrSelf(o.Binary); err != nil {
+				return err
 			}
 			o.Out = cmd.OutOrStdout()
 			ctx, stop := signalContext()

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,12 +30,9 @@ func benchScheduler() *cobra.Command {
 			if o.Nodes <= 0 || o.Pods <= 0 || o.InitPods < 0 || o.Clients <= 0 || o.Groups <= 0 {
 				return fmt.Errorf("--nodes, --pods, --clients and --groups must be positive, --init-pods not negative")
 			}
-			if o.Binary == "" {
-				exe, err := os.Executable()
-				if err != nil {
-					return err
-				}
-				o.Binary = exe
+			var err error
+			if o.Binary, err = binaryOrSelf(o.Binary); err != nil {
+				return err
 			}
 			o.Out = cmd.OutOrStdout()
 			tuneGC()

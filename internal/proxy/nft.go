@@ -428,14 +428,23 @@ func (t *Table) elements(elems []MapElem, op func(*nftables.Set, []nftables.SetE
 		byMap[e.Map] = append(byMap[e.Map], nftables.SetElement{Key: keyBytes(e.Key), VerdictData: v})
 	}
 	for name, list := range byMap {
-		for len(list) > 0 {
-			n := min(len(list), maxElemsPerMessage)
-			if err := op(t.maps[name], list[:n]); err != nil {
-				return err
-			}
-			t.pending++
-			list = list[n:]
+		if err := t.send(op, t.maps[name], list); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// send queues elements of one set in messages of at most
+// maxElemsPerMessage.
+func (t *Table) send(op func(*nftables.Set, []nftables.SetElement) error, set *nftables.Set, elems []nftables.SetElement) error {
+	for len(elems) > 0 {
+		n := min(len(elems), maxElemsPerMessage)
+		if err := op(set, elems[:n]); err != nil {
+			return err
+		}
+		t.pending++
+		elems = elems[n:]
 	}
 	return nil
 }

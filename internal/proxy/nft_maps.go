@@ -67,16 +67,7 @@ func (t *Table) mapElements(m EndpointMap, add bool) error {
 	if add {
 		op = t.conn.SetAddElements
 	}
-	set := endpointMapSet(t.table, bucketName(slot))
-	for len(elems) > 0 {
-		n := min(len(elems), maxElemsPerMessage)
-		if err := op(set, elems[:n]); err != nil {
-			return err
-		}
-		t.pending++
-		elems = elems[n:]
-	}
-	return nil
+	return t.send(op, endpointMapSet(t.table, bucketName(slot)), elems)
 }
 
 func (t *Table) countHairpin(ips []net.IP, delta int) {
@@ -111,18 +102,11 @@ func (t *Table) queueHairpin() (func(), error) {
 	}
 	clear(t.hairpinDirty)
 	set := t.maps[setHairpin]
-	for _, op := range []struct {
-		elems []nftables.SetElement
-		fn    func(*nftables.Set, []nftables.SetElement) error
-	}{{del, t.conn.SetDeleteElements}, {add, t.conn.SetAddElements}} {
-		for list := op.elems; len(list) > 0; {
-			n := min(len(list), maxElemsPerMessage)
-			if err := op.fn(set, list[:n]); err != nil {
-				return nil, err
-			}
-			t.pending++
-			list = list[n:]
-		}
+	if err := t.send(t.conn.SetDeleteElements, set, del); err != nil {
+		return nil, err
+	}
+	if err := t.send(t.conn.SetAddElements, set, add); err != nil {
+		return nil, err
 	}
 	return func() {
 		for k, in := range changed {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -142,4 +143,17 @@ func Clashes(cidr, bridge string) []string {
 		}
 	}
 	return out
+}
+
+// FreeCIDR picks a random /24 in 10.200.0.0-10.249.255.0 that no interface
+// on the machine clashes with, for tests and benchmarks that need a pod
+// CIDR of their own.
+func FreeCIDR() (string, bool) {
+	for range 1000 {
+		cidr := fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(256))
+		if len(Clashes(cidr, "")) == 0 {
+			return cidr, true
+		}
+	}
+	return "", false
 }

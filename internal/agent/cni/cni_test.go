@@ -2,6 +2,7 @@ package cni
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,18 @@ func TestRender(t *testing.T) {
 		if _, err := bad.Render(); err == nil {
 			t.Errorf("%+v rendered", bad)
 		}
+	}
+}
+
+func TestFreeCIDR(t *testing.T) {
+	cidr, ok := FreeCIDR()
+	if !ok {
+		t.Skip("every candidate /24 clashes with an interface here")
+	}
+	if _, n, err := net.ParseCIDR(cidr); err != nil || n.String() != cidr {
+		t.Fatalf("FreeCIDR() = %q (%v), want a /24 network", cidr, err)
+	}
+	if c := Clashes(cidr, ""); len(c) > 0 {
+		t.Errorf("FreeCIDR() = %s clashes with %v", cidr, c)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -127,22 +126,12 @@ func (c *cluster) socket() string { return filepath.Join(c.dir, "containerd", "c
 
 // freeCIDR picks a /24 that no interface on the machine is in.
 func freeCIDR(t *testing.T) string {
-	addrs, _ := net.InterfaceAddrs()
-	for range 1000 {
-		cidr := fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(256))
-		_, n, _ := net.ParseCIDR(cidr)
-		clash := false
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && (n.Contains(ipn.IP) || ipn.Contains(n.IP)) {
-				clash = true
-			}
-		}
-		if !clash {
-			return cidr
-		}
+	t.Helper()
+	cidr, ok := cni.FreeCIDR()
+	if !ok {
+		t.Fatal("no free /24 for pods")
 	}
-	t.Fatal("no free /24 for pods")
-	return ""
+	return cidr
 }
 
 // teardown deletes the pods through the API so that the agent removes

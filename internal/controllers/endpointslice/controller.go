@@ -62,7 +62,7 @@ func New(cc controller.Context) (controller.Controller, error) {
 	}{
 		{svcInf.Informer(), c.Handler()},
 		{podInf.Informer(), endpointutil.PodHandler(c.services, c.Add)},
-		{sliceInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: c.sliceChanged, UpdateFunc: func(_, o any) { c.sliceChanged(o) }, DeleteFunc: c.sliceChanged}},
+		{sliceInf.Informer(), sliceHandler(ControllerName, c.Add)},
 	} {
 		if _, err := reg.inf.AddEventHandler(reg.h); err != nil {
 			return nil, err
@@ -73,15 +73,19 @@ func New(cc controller.Context) (controller.Controller, error) {
 	return c, nil
 }
 
-func (c *Controller) sliceChanged(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
+// sliceHandler queues the Service of every slice that managedBy manages.
+func sliceHandler(managedBy string, add func(key string)) cache.ResourceEventHandlerFuncs {
+	changed := func(obj any) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		s, ok := obj.(*discoveryv1.EndpointSlice)
+		if !ok || s.Labels[discoveryv1.LabelManagedBy] != managedBy || s.Labels[discoveryv1.LabelServiceName] == "" {
+			return
+		}
+		add(s.Namespace + "/" + s.Labels[discoveryv1.LabelServiceName])
 	}
-	s, ok := obj.(*discoveryv1.EndpointSlice)
-	if !ok || s.Labels[discoveryv1.LabelManagedBy] != ControllerName || s.Labels[discoveryv1.LabelServiceName] == "" {
-		return
-	}
-	c.Add(s.Namespace + "/" + s.Labels[discoveryv1.LabelServiceName])
+	return cache.ResourceEventHandlerFuncs{AddFunc: changed, UpdateFunc: func(_, o any) { changed(o) }, DeleteFunc: changed}
 }
 
 func (c *Controller) sync(ctx context.Context, key string) (controller.Result, error) {

@@ -53,21 +53,13 @@ func NewMirroring(cc controller.Context) (controller.Controller, error) {
 	c := &Mirroring{client: cc.Client, services: svcInf.Lister(), endpoints: epInf.Lister(), slices: sliceInf.Lister(),
 		tracker: newTracker(), recorder: cc.Recorder("endpointslicemirroring-controller")}
 	c.Loop = controller.NewLoop(MirroringName, cc.Options.WithDefaults().Workers, c.sync, cc.Logger)
-	sliceChanged := func(obj any) {
-		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = t.Obj
-		}
-		if s, ok := obj.(*discoveryv1.EndpointSlice); ok && s.Labels[discoveryv1.LabelManagedBy] == MirroringControllerName {
-			c.Add(s.Namespace + "/" + s.Labels[discoveryv1.LabelServiceName])
-		}
-	}
 	for _, reg := range []struct {
 		inf cache.SharedIndexInformer
 		h   cache.ResourceEventHandler
 	}{
 		{svcInf.Informer(), c.Handler()}, // a Service shares its Endpoints' key
 		{epInf.Informer(), c.Handler()},
-		{sliceInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: sliceChanged, UpdateFunc: func(_, o any) { sliceChanged(o) }, DeleteFunc: sliceChanged}},
+		{sliceInf.Informer(), sliceHandler(MirroringControllerName, c.Add)},
 	} {
 		if _, err := reg.inf.AddEventHandler(reg.h); err != nil {
 			return nil, err
