@@ -7,6 +7,7 @@ package registry
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -114,6 +115,10 @@ type Resource struct {
 	Conversion *Conversion
 	// Verbs overrides the default verb set (all of them) when non-nil.
 	Verbs []string
+	// LastWritten is set for resources whose objects expire (Events, after
+	// --event-ttl): the store deletes an object once the TTL has passed
+	// since the time this returns.
+	LastWritten func(obj runtime.Object) time.Time
 }
 
 // GVR returns the group, version and resource.

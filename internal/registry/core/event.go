@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -24,7 +25,28 @@ func eventResource() *registry.Resource {
 		NewList:  func() runtime.Object { return &corev1.EventList{} },
 		Strategy: eventStrategy{},
 		Fields:   EventFields,
+		// Events expire --event-ttl after their last write, as upstream's
+		// do; events.k8s.io/v1 shares this storage.
+		LastWritten: EventLastWritten,
 	}
+}
+
+// EventLastWritten is when an event was last written, as far as its
+// fields tell: the latest of its creation, first and last timestamps, event
+// time and series' last observation. Unset times are ignored.
+func EventLastWritten(obj runtime.Object) time.Time {
+	e := obj.(*corev1.Event)
+	times := []time.Time{e.CreationTimestamp.Time, e.FirstTimestamp.Time, e.LastTimestamp.Time, e.EventTime.Time}
+	if e.Series != nil {
+		times = append(times, e.Series.LastObservedTime.Time)
+	}
+	var last time.Time
+	for _, t := range times {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
 }
 
 // EventFields are the field selectors of core/v1 Events, which
