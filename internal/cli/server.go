@@ -44,6 +44,7 @@ func Server() *cobra.Command {
 	f.StringVar(&opts.ServiceClusterIPRange, "service-cluster-ip-range", opts.ServiceClusterIPRange, "CIDR from which Service cluster IPs are allocated")
 	f.StringVar(&opts.NodePortRange, "service-node-port-range", opts.NodePortRange, "port range reserved for NodePort Services")
 	f.DurationVar(&opts.CompactionInterval, "etcd-compaction-interval", opts.CompactionInterval, "how often etcd history is compacted")
+	f.DurationVar(&opts.EventTTL, "event-ttl", opts.EventTTL, "amount of time to retain events (0: forever)")
 	f.BoolVar(&opts.Profiling, "profiling", opts.Profiling, "serve /debug/pprof to authenticated clients")
 	f.StringSliceVar(&opts.DisableControllers, "disable-controllers", nil, "controllers not to run (\"*\" for none)")
 	f.BoolVar(&opts.LeaderElect, "leader-elect", opts.LeaderElect, "run controllers only while holding their Lease (for several servers)")

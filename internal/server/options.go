@@ -29,6 +29,8 @@ type Options struct {
 	NodePortRange string
 	// CompactionInterval is how often old etcd history is compacted.
 	CompactionInterval time.Duration
+	// EventTTL is how long Events live after their last write (0: forever).
+	EventTTL time.Duration
 	// Profiling enables /debug/pprof.
 	Profiling bool
 	// DisableControllers names controllers not to run; "*" disables the
@@ -65,6 +67,7 @@ func DefaultOptions() Options {
 		ServiceClusterIPRange: "10.96.0.0/12",
 		NodePortRange:         "30000-32767",
 		CompactionInterval:    5 * time.Minute,
+		EventTTL:              time.Hour,
 		Profiling:             true,
 		LeaderElect:           true,
 		ClusterCIDR:           "10.244.0.0/16",

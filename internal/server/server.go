@@ -259,6 +259,9 @@ func (s *Server) runBackground(ctx context.Context) {
 				s.log.Error("watch cache stopped", "resource", st.Resource().GVR(), "err", err)
 			}
 		}()
+		if st.Resource().LastWritten != nil {
+			go st.RunExpiry(ctx, s.opts.EventTTL)
+		}
 	}
 	go storage.RunCompactor(ctx, s.storage, s.opts.CompactionInterval, s.log)
 }
