@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/uuid"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/navarch/navarch/internal/controllers/controller"
 	"github.com/navarch/navarch/internal/controllers/manager"
@@ -53,7 +52,7 @@ func (s *Server) startControllers(ctx context.Context) error {
 	if slices.Contains(s.opts.DisableControllers, "*") {
 		return nil
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.componentKubeconfig("controller-manager"))
+	cfg, err := s.inProcessConfig("controller-manager")
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 
-	"k8s.io/client-go/tools/clientcmd"
-
 	"github.com/navarch/navarch/internal/scheduler"
 	"github.com/navarch/navarch/internal/scheduler/config"
 )
@@ -19,7 +17,7 @@ func (s *Server) startScheduler(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.componentKubeconfig("scheduler"))
+	cfg, err := s.inProcessConfig("scheduler")
 	if err != nil {
 		return err
 	}

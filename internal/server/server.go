@@ -34,14 +34,17 @@ var publicPaths = []string{"/healthz", "/livez", "/readyz", "/version", joinCAPa
 
 // Server is a running `navarch server`.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	etcd     *storage.Embedded
-	storage  storage.Interface
-	stores   map[schema.GroupVersionResource]store.Interface
-	backing  []*store.Store
-	api      *apiserver.Server
-	http     *http.Server
+	opts    Options
+	log     *slog.Logger
+	etcd    *storage.Embedded
+	storage storage.Interface
+	stores  map[schema.GroupVersionResource]store.Interface
+	backing []*store.Store
+	api     *apiserver.Server
+	http    *http.Server
+	// handler is the whole HTTP handler chain, also used in memory by
+	// in-process components (see inProcessConfig).
+	handler  http.Handler
 	listener net.Listener
 	authn    auth.Authenticator
 	// consistentFromEtcd: see store.Config.ConsistentFromEtcd.
@@ -238,8 +241,8 @@ func (s *Server) serve(ctx context.Context, tlsCfg *tls.Config) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.listener = ln
-	handler := auth.Middleware(s.authn, publicPaths, s.routes())
-	s.http = &http.Server{Handler: handler, TLSConfig: tlsCfg, ReadHeaderTimeout: 30 * time.Second,
+	s.handler = withGrownStack(auth.Middleware(s.authn, publicPaths, s.routes()))
+	s.http = &http.Server{Handler: s.handler, TLSConfig: tlsCfg, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		// Requests live in the server's context so that SIGTERM ends
 		// long-running watches instead of waiting them out.
