@@ -45,6 +45,21 @@ func (n *testNode) pod(t *testing.T, ip string) *netnstest.NS {
 	return netnstest.Attach(t, n.ns, "br0", "nvpod", ip+"/24", "10.244.1.1")
 }
 
+// servers attaches one pod per ip, each answering its own ip on :8080,
+// and returns a client pod.
+func (n *testNode) servers(t *testing.T, ips ...string) *netnstest.NS {
+	for _, ip := range ips {
+		n.pod(t, ip).Serve(":8080", ip)
+	}
+	return n.pod(t, "10.244.1.9")
+}
+
+// testGenerator generates rules for the test node's cluster CIDR.
+func testGenerator() Generator {
+	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
+	return Generator{ClusterCIDR: cidr}
+}
+
 func (n *testNode) list(t *testing.T) string {
 	out, err := n.ns.Exec("nft", "list", "table", "ip", "navarch-test")
 	if err != nil {
@@ -59,8 +74,7 @@ func TestTableProgramsClusterIP(t *testing.T) {
 	a.Serve(":8080", "a")
 	b.Serve(":8080", "b")
 	client := n.pod(t, "10.244.1.9")
-	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
-	g := Generator{ClusterCIDR: cidr}
+	g := testGenerator()
 	sp := ServicePort{Service: nn("default", "web"), PortName: "http", Protocol: "TCP", ClusterIP: net.ParseIP("10.96.0.50").To4(), Port: 80,
 		Endpoints: []Endpoint{{IP: net.ParseIP("10.244.1.2").To4(), Port: 8080, Ready: true}, {IP: net.ParseIP("10.244.1.3").To4(), Port: 8080, Ready: true}}}
 	if err := n.table.Apply(map[string]*Objects{"default/web": g.Service([]ServicePort{sp})}); err != nil {
@@ -106,12 +120,8 @@ func (n *testNode) ruleHandles(t *testing.T) string {
 func TestTableEndpointChangesRewriteNoRule(t *testing.T) {
 	n := newTestNode(t)
 	ips := []string{"10.244.1.2", "10.244.1.3", "10.244.1.4"}
-	for _, ip := range ips {
-		n.pod(t, ip).Serve(":8080", ip)
-	}
-	client := n.pod(t, "10.244.1.9")
-	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
-	g := Generator{ClusterCIDR: cidr}
+	client := n.servers(t, ips...)
+	g := testGenerator()
 	apply := func(backends ...string) {
 		t.Helper()
 		sp := ServicePort{Service: nn("default", "web"), PortName: "http", Protocol: "TCP", ClusterIP: net.ParseIP("10.96.0.50").To4(), Port: 80}
@@ -149,8 +159,7 @@ func TestTableEndpointChangesRewriteNoRule(t *testing.T) {
 
 func TestTableHairpinPairsAreCounted(t *testing.T) {
 	n := newTestNode(t)
-	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
-	g := Generator{ClusterCIDR: cidr}
+	g := testGenerator()
 	svc := func(name, vip string, backends ...string) *Objects {
 		sp := ServicePort{Service: nn("default", name), Protocol: "TCP", ClusterIP: net.ParseIP(vip).To4(), Port: 80}
 		for _, ip := range backends {
@@ -195,12 +204,8 @@ func TestTableHairpinPairsAreCounted(t *testing.T) {
 func TestTableEndpointMapSlotsAcrossBuckets(t *testing.T) {
 	n := newTestNode(t)
 	pods := []string{"10.244.1.2", "10.244.1.3", "10.244.1.4"}
-	for _, ip := range pods {
-		n.pod(t, ip).Serve(":8080", ip)
-	}
-	client := n.pod(t, "10.244.1.9")
-	_, cidr, _ := net.ParseCIDR("10.244.0.0/16")
-	g := Generator{ClusterCIDR: cidr}
+	client := n.servers(t, pods...)
+	g := testGenerator()
 	svc := func(i int, backend string) *Objects {
 		sp := ServicePort{Service: nn("default", fmt.Sprintf("s%d", i)), Protocol: "TCP", ClusterIP: net.IPv4(10, 96, 1, byte(i)).To4(), Port: 80,
 			Endpoints: []Endpoint{{IP: net.ParseIP(backend).To4(), Port: 8080, Ready: true}}}

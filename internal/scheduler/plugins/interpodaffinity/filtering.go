@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -102,12 +103,7 @@ func (d *domainCounts) total() int64 { return d.baseTotal + d.deltaTotal }
 
 func (d *domainCounts) clone() *domainCounts {
 	c := *d
-	if d.delta != nil {
-		c.delta = make(map[string]int64, len(d.delta))
-		for k, v := range d.delta {
-			c.delta[k] = v
-		}
-	}
+	c.delta = maps.Clone(d.delta)
 	return &c
 }
 

@@ -3,6 +3,7 @@ package podtopologyspread
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,12 +34,7 @@ func (c *spreadCounts) add(v string, n int64) {
 
 func (c *spreadCounts) clone() *spreadCounts {
 	out := *c
-	if c.own != nil {
-		out.own = make(map[string]int64, len(c.own))
-		for k, v := range c.own {
-			out.own[k] = v
-		}
-	}
+	out.own = maps.Clone(c.own)
 	return &out
 }
 
