@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 			o.FieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
 		})),
 		profiles: map[string]*framework.Framework{}, recorders: map[string]events.EventRecorder{},
-		broadcaster: events.NewBroadcaster(&events.EventSinkImpl{Interface: client.EventsV1()}),
+		broadcaster: events.NewBroadcaster(newEventSink(client)),
 		percentage:  *conf.PercentageOfNodesToScore, parallelism: int(*conf.Parallelism),
 		log: cfg.Logger, cfg: conf,
 	}

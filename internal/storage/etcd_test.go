@@ -91,7 +91,7 @@ func TestUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	if updated.ModRevision <= created.ModRevision || updated.CreateRevision != created.CreateRevision {
+	if updated.ModRevision <= created.ModRevision || updated.CreateRevision != 0 {
 		t.Fatalf("Update returned %+v after %+v", updated, created)
 	}
 	cur, err := s.Update(ctx, "/u", []byte("stale"), created.ModRevision)

@@ -57,8 +57,9 @@ func joinKeys(keys []string) string {
 
 // KeyValue is one stored object.
 type KeyValue struct {
-	Key            string
-	Value          []byte
+	Key   string
+	Value []byte
+	// CreateRevision is 0 in the result of Update.
 	CreateRevision int64
 	// ModRevision is the revision of the last write to the key, or, for a
 	// value returned by Delete, the revision of the deletion itself.

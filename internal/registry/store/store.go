@@ -6,11 +6,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
@@ -187,11 +187,11 @@ func (st *Store) encode(obj runtime.Object) ([]byte, error) {
 	acc.SetResourceVersion("")
 	defer acc.SetResourceVersion(rv)
 	setTypeMeta(obj, st.res.GVK())
-	var b strings.Builder
+	var b bytes.Buffer
 	if err := st.proto.Encode(obj, &b); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", st.gr, err)
 	}
-	return []byte(b.String()), nil
+	return b.Bytes(), nil
 }
 
 func (st *Store) decode(kv storage.KeyValue) (runtime.Object, error) {

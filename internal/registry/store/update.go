@@ -92,12 +92,14 @@ func (st *Store) tryUpdate(ctx context.Context, key string, cur *current, fn Upd
 	if err != nil {
 		return nil, nil, apierrors.NewInternalError(err)
 	}
-	if cur.raw == nil {
+	// A binding always sets the empty spec.nodeName, so it is never a
+	// no-op, and encoding the old pod to find out would be wasted.
+	if cur.raw == nil && opts.Subresource != Binding {
 		if cur.raw, err = st.encode(old); err != nil {
 			return nil, nil, apierrors.NewInternalError(err)
 		}
 	}
-	if bytes.Equal(data, cur.raw) || opts.DryRun {
+	if (cur.raw != nil && bytes.Equal(data, cur.raw)) || opts.DryRun {
 		acc.SetResourceVersion(rvString(cur.rev))
 		return obj, nil, nil
 	}
