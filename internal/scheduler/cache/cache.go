@@ -277,6 +277,10 @@ func (c *Cache) Counts() (nodes, pods, assumed int) {
 	return len(c.order), len(c.pods), assumed
 }
 
+// maxReusedDirty is the largest dirty set cleared for reuse rather than
+// replaced.
+const maxReusedDirty = 64
+
 // UpdateSnapshot brings s up to date by copying only the nodes changed
 // since the previous call. s must only be used by one goroutine.
 func (c *Cache) UpdateSnapshot(s *Snapshot) {
@@ -311,7 +315,14 @@ func (c *Cache) UpdateSnapshot(s *Snapshot) {
 			s.updateAffinityLists(old, flips)
 		}
 	}
-	clear(c.dirty)
+	// A map keeps the capacity of its largest size, and ranging over or
+	// clearing it costs that capacity: after the burst of thousands of
+	// nodes registering, every cycle would walk thousands of empty slots.
+	if len(c.dirty) > maxReusedDirty {
+		c.dirty = map[string]struct{}{}
+	} else {
+		clear(c.dirty)
+	}
 	c.listChanged = false
 	if listChanged {
 		s.rebuildList(c.order)
