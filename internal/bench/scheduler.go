@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"sync"
@@ -48,6 +50,9 @@ type SchedulerOptions struct {
 	Parallelism int
 	// LeaseInterval is how often hollow nodes renew their Leases.
 	LeaseInterval time.Duration
+	// CPUBreakdown profiles the server and the bench over the same window
+	// and prints CPU per pod by owner (our code, etcd, codecs, runtime...).
+	CPUBreakdown bool
 	// CPUProfile, when set, receives a CPU profile of the server taken
 	// over the measured phase.
 	CPUProfile string
@@ -193,10 +198,10 @@ func measure(ctx context.Context, srv *child, o SchedulerOptions, c *boundCounte
 	cpuBefore, _ := srv.cpuTime()
 	selfBefore := selfCPU()
 	reqBefore, _ := srv.requestCounts(ctx)
-	var prof chan error
-	if o.CPUProfile != "" {
-		prof = make(chan error, 1)
-		go func() { prof <- srv.cpuProfile(ctx, o.CPUProfile, 10*time.Second) }()
+	var prof chan profiled
+	if o.CPUProfile != "" || o.CPUBreakdown {
+		prof = make(chan profiled, 1)
+		go func() { prof <- profileBoth(ctx, srv, c, profileWindow) }()
 	}
 	start := time.Now()
 	created := make(chan error, 1)
@@ -220,11 +225,59 @@ func measure(ctx context.Context, srv *child, o SchedulerOptions, c *boundCounte
 		reportRequests(o.Out, reqBefore, reqAfter, elapsed)
 	}
 	if prof != nil {
-		if err := <-prof; err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
+		return reportProfiles(o, <-prof)
+	}
+	return nil
+}
+
+// profileWindow is how long the CPU profiles run while measuring.
+const profileWindow = 10 * time.Second
+
+// profiled is what profileBoth took: the server's profile, this process's,
+// and how many pods were bound meanwhile.
+type profiled struct {
+	server, self []byte
+	pods         int64
+	err          error
+}
+
+// profileBoth profiles the server and this process over the same window.
+func profileBoth(ctx context.Context, srv *child, c *boundCounter, d time.Duration) profiled {
+	var self bytes.Buffer
+	if err := pprof.StartCPUProfile(&self); err != nil {
+		return profiled{err: err}
+	}
+	before := c.n.Load()
+	server, err := srv.cpuProfile(ctx, d)
+	pprof.StopCPUProfile()
+	return profiled{server: server, self: self.Bytes(), pods: c.n.Load() - before, err: err}
+}
+
+func reportProfiles(o SchedulerOptions, p profiled) error {
+	if p.err != nil {
+		return fmt.Errorf("cpu profile: %w", p.err)
+	}
+	if o.CPUProfile != "" {
+		if err := os.MkdirAll(filepath.Dir(o.CPUProfile), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.CPUProfile, p.server, 0o644); err != nil {
+			return err
 		}
 		fmt.Fprintf(o.Out, "server CPU profile:               %s\n", o.CPUProfile)
 	}
+	if !o.CPUBreakdown {
+		return nil
+	}
+	server, err := breakdown(p.server)
+	if err != nil {
+		return fmt.Errorf("server profile: %w", err)
+	}
+	self, err := breakdown(p.self)
+	if err != nil {
+		return fmt.Errorf("bench profile: %w", err)
+	}
+	printBreakdown(o.Out, server, self, p.pods, profileWindow)
 	return nil
 }
 
@@ -338,15 +391,11 @@ func (c *child) cpuTime() (time.Duration, error) {
 }
 
 // cpuProfile fetches /debug/pprof/profile from the server as the admin.
-func (c *child) cpuProfile(ctx context.Context, path string, d time.Duration) error {
-	u := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.url, int(d.Seconds()))
+func (c *child) cpuProfile(ctx context.Context, d time.Duration) ([]byte, error) {
 	body, err := c.clients.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
 		Param("seconds", strconv.Itoa(int(d.Seconds()))).Timeout(d + 30*time.Second).DoRaw(ctx)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("GET %s/debug/pprof/profile: %w", c.url, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, body, 0o644)
+	return body, nil
 }

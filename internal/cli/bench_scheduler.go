@@ -52,6 +52,7 @@ func benchScheduler() *cobra.Command {
 	f.IntVar(&o.Parallelism, "parallelism", 0, "scheduler parallelism (0: its default, 16)")
 	f.DurationVar(&o.LeaseInterval, "lease-interval", o.LeaseInterval, "hollow nodes' Lease renewal interval")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a 10s CPU profile of the server, taken while measuring, to this file")
+	f.BoolVar(&o.CPUBreakdown, "cpu-breakdown", false, "profile the server and the bench for 10s while measuring and print CPU per pod by owner (navarch, etcd, codecs, net/http, runtime)")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up when pods are not bound by then")
 	return cmd
 }
