@@ -54,12 +54,12 @@ func (s *Scheduler) handleFailure(ctx context.Context, fwk *framework.Framework,
 	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: reason, Message: msg}
 	if needsStatusUpdate(cur, cond, nominated) {
 		s.binding.Add(1)
-		go func() {
+		s.binders.Go(func() {
 			defer s.binding.Done()
 			if err := s.patchStatus(ctx, cur, cond, nominated); err != nil && ctx.Err() == nil {
 				s.log.Info("updating pod condition", "pod", cur.Namespace+"/"+cur.Name, "err", err)
 			}
-		}()
+		})
 	}
 }
 

@@ -79,10 +79,10 @@ func (s *Scheduler) assume(ctx context.Context, fwk *framework.Framework, state 
 		return
 	}
 	s.binding.Add(1)
-	go func() {
+	s.binders.Go(func() {
 		defer s.binding.Done()
 		s.bind(ctx, fwk, state, qp, &assumedPod, host, cycle)
-	}()
+	})
 }
 
 func (s *Scheduler) bind(ctx context.Context, fwk *framework.Framework, state *framework.CycleState, qp *framework.QueuedPodInfo, assumed *corev1.Pod, host string, cycle int64) {

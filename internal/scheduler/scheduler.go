@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
+	"github.com/navarch/navarch/internal/gopool"
 	schedcache "github.com/navarch/navarch/internal/scheduler/cache"
 	"github.com/navarch/navarch/internal/scheduler/config"
 	"github.com/navarch/navarch/internal/scheduler/framework"
@@ -80,6 +81,9 @@ type Scheduler struct {
 	// considered evenly.
 	nextStart int
 	binding   sync.WaitGroup
+	// binders run bindings and status patches: reused goroutines keep the
+	// stack an API call grows to.
+	binders *gopool.Pool
 	// term is held by the scheduling loop of a leadership term, so that a
 	// new term starts only once the lost one's loop has returned.
 	term sync.Mutex
@@ -139,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 		podFactory: informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.FieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
 		})),
-		profiles: map[string]*framework.Framework{}, recorders: map[string]events.EventRecorder{},
+		profiles: map[string]*framework.Framework{}, recorders: map[string]events.EventRecorder{}, binders: gopool.New(10 * time.Second),
 		broadcaster: events.NewBroadcaster(newEventSink(client)),
 		percentage:  *conf.PercentageOfNodesToScore, parallelism: int(*conf.Parallelism),
 		log: cfg.Logger, cfg: conf,

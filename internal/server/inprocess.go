@@ -10,10 +10,17 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/navarch/navarch/internal/gopool"
 )
+
+// inProcessIdle is how long an idle request goroutine waits for the next
+// request before it exits.
+const inProcessIdle = 10 * time.Second
 
 // inProcessConfig is the client config of an in-process component (the
 // scheduler, the controller manager). Its requests go through the same
@@ -37,15 +44,18 @@ func (s *Server) inProcessConfig(name string) (*rest.Config, error) {
 	state := &tls.ConnectionState{Version: tls.VersionTLS13, HandshakeComplete: true,
 		PeerCertificates: []*x509.Certificate{leaf}}
 	return &rest.Config{Host: kc.Host, UserAgent: kc.UserAgent,
-		Transport: &inProcess{handler: s.handler, tls: state}}, nil
+		Transport: &inProcess{handler: s.handler, tls: state, workers: gopool.New(inProcessIdle)}}, nil
 }
 
 // inProcess is an http.RoundTripper that serves each request with handler
 // on a goroutine of its own, streaming the response body through a pipe
-// so that watches flow as they would over a connection.
+// so that watches flow as they would over a connection. The goroutines are
+// reused: a request runs deep, and a fresh goroutine would grow its stack
+// by copying every time.
 type inProcess struct {
 	handler http.Handler
 	tls     *tls.ConnectionState
+	workers *gopool.Pool
 }
 
 func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -55,7 +65,7 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	w := &pipeWriter{header: http.Header{}, body: pw, ready: make(chan struct{})}
 	// A client that gives up must not leave the handler blocked on a write.
 	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
-	go func() {
+	t.workers.Go(func() {
 		defer stop()
 		defer func() {
 			if p := recover(); p != nil {
@@ -67,7 +77,7 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 			pw.Close()
 		}()
 		t.handler.ServeHTTP(w, sreq)
-	}()
+	})
 	select {
 	case <-w.ready:
 	case <-ctx.Done():

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/navarch/navarch/internal/gopool"
 )
 
 func TestInProcessRoundTrip(t *testing.T) {
@@ -50,7 +52,7 @@ func TestInProcessRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rt := &inProcess{handler: tc.handler, tls: &tls.ConnectionState{PeerCertificates: []*x509.Certificate{peer}}}
+			rt := &inProcess{handler: tc.handler, workers: gopool.New(time.Second), tls: &tls.ConnectionState{PeerCertificates: []*x509.Certificate{peer}}}
 			req, err := http.NewRequest(http.MethodPost, "https://example:6443/api/v1/pods?watch=1", strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
@@ -83,7 +85,7 @@ func boolString(b bool) string {
 // still running, and a client that goes away unblocks the handler.
 func TestInProcessStreamsAndCancels(t *testing.T) {
 	handlerDone := make(chan error, 1)
-	rt := &inProcess{handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rt := &inProcess{workers: gopool.New(time.Second), handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for i := 0; ; i++ {
 			if _, err := io.WriteString(w, "event\n"); err != nil {
 				handlerDone <- err
