@@ -189,7 +189,7 @@ func (s *Server) setupStorage(ctx context.Context) error {
 	}
 	s.log.Debug("embedded etcd started", "took", emb.StartDuration)
 	s.etcd = emb
-	s.storage = storage.NewEtcd(emb.Client())
+	s.storage = emb.Storage()
 	return nil
 }
 

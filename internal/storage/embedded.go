@@ -13,9 +13,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3rpc"
+	"go.etcd.io/etcd/server/v3/proxy/grpcproxy/adapter"
 )
 
 // Embedded-etcd tuning. A single member has no peers to time out on, so
@@ -60,6 +63,7 @@ type EmbeddedConfig struct {
 type Embedded struct {
 	etcd      *embed.Etcd
 	client    *clientv3.Client
+	kv        pb.KVClient
 	endpoints []string
 	// StartDuration is how long etcd took to become ready to serve.
 	StartDuration time.Duration
@@ -94,7 +98,14 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	// no socket, no HTTP/2 framing, no protobuf round trip. It saves about
 	// a fifth of the server's CPU per write.
 	out.client = v3client.New(e.Server)
+	out.kv = adapter.KvServerToKvClient(v3rpc.NewQuotaKVServer(e.Server))
 	return out, nil
+}
+
+// Storage is the storage Interface on this etcd, through the in-process
+// client (the same handlers v3client.New calls).
+func (e *Embedded) Storage() *Etcd {
+	return &Etcd{client: e.client, kv: e.kv}
 }
 
 // endpointOf turns a listener address into a client endpoint; the listener

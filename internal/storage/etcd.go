@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -18,13 +21,36 @@ const revisionProbeKey = "/"
 // closes it.
 type Etcd struct {
 	client *clientv3.Client
+	// kv is the raw KV API of the same etcd, for writes (see write.go).
+	kv       pb.KVClient
+	callOpts []grpc.CallOption
 }
 
 var _ Interface = (*Etcd)(nil)
 
-// NewEtcd wraps a connected client.
+// NewEtcd wraps a client connected with clientv3.New. (The embedded etcd's
+// in-process client has no connection: use Embedded.Storage.)
 func NewEtcd(client *clientv3.Client) *Etcd {
-	return &Etcd{client: client}
+	s := &Etcd{client: client}
+	if client.ActiveConnection() != nil {
+		s.kv = clientv3.RetryKVClient(client)
+		// As clientv3's own calls do: wait out a connection that is down
+		// rather than failing at once.
+		s.callOpts = []grpc.CallOption{grpc.WaitForReady(true)}
+	}
+	return s
+}
+
+// txn runs one transaction, with clientv3's error types.
+func (s *Etcd) txn(ctx context.Context, req *pb.TxnRequest) (*pb.TxnResponse, error) {
+	if s.kv == nil {
+		return nil, errors.New("etcd client has no connection (an in-process client needs Embedded.Storage)")
+	}
+	resp, err := s.kv.Txn(ctx, req, s.callOpts...)
+	if err != nil {
+		return nil, rpctypes.Error(err)
+	}
+	return resp, nil
 }
 
 // Client exposes the underlying client for health checks and tests.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -37,7 +39,7 @@ func startEtcdWith(t testing.TB, cfg EmbeddedConfig) (*Embedded, *Etcd) {
 			t.Errorf("close embedded etcd: %v", err)
 		}
 	})
-	return e, NewEtcd(e.Client())
+	return e, e.Storage()
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -405,9 +407,21 @@ func TestEmbeddedUnixSocket(t *testing.T) {
 	if got := e.Endpoints(); len(got) != 1 || got[0] != sock {
 		t.Fatalf("Endpoints = %v, want [%s]", got, sock)
 	}
-	s := NewEtcd(e.Client())
+	s := e.Storage()
 	kv := mustCreate(t, s, "/sock", "ok")
 	if got, err := s.Get(testCtx(t), "/sock"); err != nil || got.ModRevision != kv.ModRevision {
 		t.Fatalf("Get over unix socket = %+v, %v", got, err)
+	}
+}
+
+// An in-process client has no connection for raw writes; NewEtcd on one
+// must fail writes clearly instead of crashing.
+func TestNewEtcdWithoutConnection(t *testing.T) {
+	c := clientv3.NewCtxClient(context.Background())
+	s := NewEtcd(c)
+	t.Cleanup(func() { _ = s.Close() })
+	_, err := s.Create(context.Background(), "/k", []byte("v"))
+	if err == nil || !strings.Contains(err.Error(), "Embedded.Storage") {
+		t.Fatalf("Create through a connection-less client: err = %v, want one naming Embedded.Storage", err)
 	}
 }

@@ -4,16 +4,23 @@ import (
 	"context"
 	"fmt"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 )
+
+// Writes are transactions built directly as etcd's request messages rather
+// than with clientv3's Txn builder, which clones every comparison through
+// protobuf reflection (four clones a write, 1.4% of the server's CPU under
+// the scheduler bench).
 
 // Create writes key and claims ops atomically if key and every claimed key
 // are absent.
 func (s *Etcd) Create(ctx context.Context, key string, value []byte, ops ...Op) (KeyValue, error) {
-	cmps := append([]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", 0)}, claimCmps(ops)...)
-	then := append([]clientv3.Op{clientv3.OpPut(key, string(value))}, sideOps(ops)...)
-	resp, err := s.client.Txn(ctx).If(cmps...).Then(then...).Else(elseGets(key, ops)...).Commit()
+	resp, err := s.txn(ctx, &pb.TxnRequest{
+		Compare: append([]*pb.Compare{absent(key)}, claimCmps(ops)...),
+		Success: append([]*pb.RequestOp{put(key, value)}, sideOps(ops)...),
+		Failure: elseGets(key, ops),
+	})
 	if err != nil {
 		return KeyValue{}, mapErr("create "+key, err)
 	}
@@ -33,9 +40,11 @@ func (s *Etcd) Create(ctx context.Context, key string, value []byte, ops ...Op) 
 // it back in the transaction costs etcd a lookup and a decode of the value
 // on every write, and no caller needs it.
 func (s *Etcd) Update(ctx context.Context, key string, value []byte, expectedRev int64, ops ...Op) (KeyValue, error) {
-	cmps := append([]clientv3.Cmp{revCmp(key, expectedRev)}, claimCmps(ops)...)
-	then := append([]clientv3.Op{clientv3.OpPut(key, string(value))}, sideOps(ops)...)
-	resp, err := s.client.Txn(ctx).If(cmps...).Then(then...).Else(elseGets(key, ops)...).Commit()
+	resp, err := s.txn(ctx, &pb.TxnRequest{
+		Compare: append([]*pb.Compare{revCmp(key, expectedRev)}, claimCmps(ops)...),
+		Success: append([]*pb.RequestOp{put(key, value)}, sideOps(ops)...),
+		Failure: elseGets(key, ops),
+	})
 	if err != nil {
 		return KeyValue{}, mapErr("update "+key, err)
 	}
@@ -48,9 +57,13 @@ func (s *Etcd) Update(ctx context.Context, key string, value []byte, expectedRev
 // Delete removes key if its mod revision is expectedRev (0: any), together
 // with ops, and returns the deleted value stamped with the deletion revision.
 func (s *Etcd) Delete(ctx context.Context, key string, expectedRev int64, ops ...Op) (KeyValue, error) {
-	cmps := append([]clientv3.Cmp{revCmp(key, expectedRev)}, claimCmps(ops)...)
-	then := append([]clientv3.Op{clientv3.OpDelete(key, clientv3.WithPrevKV())}, sideOps(ops)...)
-	resp, err := s.client.Txn(ctx).If(cmps...).Then(then...).Else(elseGets(key, ops)...).Commit()
+	del := &pb.RequestOp{Request: &pb.RequestOp_RequestDeleteRange{
+		RequestDeleteRange: &pb.DeleteRangeRequest{Key: []byte(key), PrevKv: true}}}
+	resp, err := s.txn(ctx, &pb.TxnRequest{
+		Compare: append([]*pb.Compare{revCmp(key, expectedRev)}, claimCmps(ops)...),
+		Success: append([]*pb.RequestOp{del}, sideOps(ops)...),
+		Failure: elseGets(key, ops),
+	})
 	if err != nil {
 		return KeyValue{}, mapErr("delete "+key, err)
 	}
@@ -70,7 +83,7 @@ func (s *Etcd) Delete(ctx context.Context, key string, expectedRev int64, ops ..
 // explainFailure turns the Else branch of an Update or Delete into the
 // error the caller can act on, returning the current value when there is
 // one so that retry loops need not read again.
-func explainFailure(verb, key string, expectedRev int64, resp *clientv3.TxnResponse) (KeyValue, error) {
+func explainFailure(verb, key string, expectedRev int64, resp *pb.TxnResponse) (KeyValue, error) {
 	cur, found := currentKV(resp)
 	switch {
 	case !found:
@@ -83,32 +96,49 @@ func explainFailure(verb, key string, expectedRev int64, resp *clientv3.TxnRespo
 }
 
 // revCmp is the precondition on the main key of an Update or Delete.
-func revCmp(key string, expectedRev int64) clientv3.Cmp {
+func revCmp(key string, expectedRev int64) *pb.Compare {
 	if expectedRev == 0 {
-		return clientv3.Compare(clientv3.CreateRevision(key), ">", 0)
+		return &pb.Compare{Key: []byte(key), Target: pb.Compare_CREATE, Result: pb.Compare_GREATER,
+			TargetUnion: &pb.Compare_CreateRevision{CreateRevision: 0}}
 	}
-	return clientv3.Compare(clientv3.ModRevision(key), "=", expectedRev)
+	return &pb.Compare{Key: []byte(key), Target: pb.Compare_MOD, Result: pb.Compare_EQUAL,
+		TargetUnion: &pb.Compare_ModRevision{ModRevision: expectedRev}}
+}
+
+// absent requires key not to exist (create revision 0).
+func absent(key string) *pb.Compare {
+	return &pb.Compare{Key: []byte(key), Target: pb.Compare_CREATE, Result: pb.Compare_EQUAL,
+		TargetUnion: &pb.Compare_CreateRevision{CreateRevision: 0}}
+}
+
+func put(key string, value []byte) *pb.RequestOp {
+	return &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: []byte(key), Value: value}}}
+}
+
+func get(key string, keysOnly bool) *pb.RequestOp {
+	return &pb.RequestOp{Request: &pb.RequestOp_RequestRange{RequestRange: &pb.RangeRequest{Key: []byte(key), KeysOnly: keysOnly}}}
 }
 
 // claimCmps requires every claimed key to be absent.
-func claimCmps(ops []Op) []clientv3.Cmp {
-	var cmps []clientv3.Cmp
+func claimCmps(ops []Op) []*pb.Compare {
+	var cmps []*pb.Compare
 	for _, op := range ops {
 		if !op.Release {
-			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(op.Key), "=", 0))
+			cmps = append(cmps, absent(op.Key))
 		}
 	}
 	return cmps
 }
 
 // sideOps are the writes of claims and deletes of releases.
-func sideOps(ops []Op) []clientv3.Op {
-	out := make([]clientv3.Op, 0, len(ops))
+func sideOps(ops []Op) []*pb.RequestOp {
+	out := make([]*pb.RequestOp, 0, len(ops))
 	for _, op := range ops {
 		if op.Release {
-			out = append(out, clientv3.OpDelete(op.Key))
+			out = append(out, &pb.RequestOp{Request: &pb.RequestOp_RequestDeleteRange{
+				RequestDeleteRange: &pb.DeleteRangeRequest{Key: []byte(op.Key)}}})
 		} else {
-			out = append(out, clientv3.OpPut(op.Key, string(op.Value)))
+			out = append(out, put(op.Key, op.Value))
 		}
 	}
 	return out
@@ -116,18 +146,18 @@ func sideOps(ops []Op) []clientv3.Op {
 
 // elseGets reads the main key and every claimed key, in that order, so a
 // failed transaction can say which precondition broke.
-func elseGets(key string, ops []Op) []clientv3.Op {
-	out := []clientv3.Op{clientv3.OpGet(key)}
+func elseGets(key string, ops []Op) []*pb.RequestOp {
+	out := []*pb.RequestOp{get(key, false)}
 	for _, op := range ops {
 		if !op.Release {
-			out = append(out, clientv3.OpGet(op.Key, clientv3.WithKeysOnly()))
+			out = append(out, get(op.Key, true))
 		}
 	}
 	return out
 }
 
 // currentKV is the main key as read by the first Else operation.
-func currentKV(resp *clientv3.TxnResponse) (KeyValue, bool) {
+func currentKV(resp *pb.TxnResponse) (KeyValue, bool) {
 	kvs := rangeKvs(resp, 0)
 	if len(kvs) == 0 {
 		return KeyValue{}, false
@@ -136,7 +166,7 @@ func currentKV(resp *clientv3.TxnResponse) (KeyValue, bool) {
 }
 
 // failedClaims lists the claimed keys that the Else branch found present.
-func failedClaims(key string, resp *clientv3.TxnResponse) error {
+func failedClaims(key string, resp *pb.TxnResponse) error {
 	var keys []string
 	for i := 1; i < len(resp.Responses); i++ {
 		if kvs := rangeKvs(resp, i); len(kvs) > 0 {
@@ -149,7 +179,7 @@ func failedClaims(key string, resp *clientv3.TxnResponse) error {
 	return fmt.Errorf("write %s: %w", key, &ClaimError{Keys: keys})
 }
 
-func rangeKvs(resp *clientv3.TxnResponse, i int) []*mvccpb.KeyValue {
+func rangeKvs(resp *pb.TxnResponse, i int) []*mvccpb.KeyValue {
 	if i >= len(resp.Responses) {
 		return nil
 	}

@@ -96,7 +96,7 @@ func startEnv(dir string) (*env, error) {
 		return nil, fmt.Errorf("start etcd: %w", err)
 	}
 	_, cidr, _ := net.ParseCIDR(testCIDR)
-	e := &env{s: storage.NewEtcd(emb.Client()), stores: map[string]*store.Store{}}
+	e := &env{s: emb.Storage(), stores: map[string]*store.Store{}}
 	e.close = func() {
 		cancel()
 		_ = emb.Close()

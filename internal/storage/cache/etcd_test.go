@@ -26,7 +26,7 @@ func TestWithEmbeddedEtcd(t *testing.T) {
 		t.Fatalf("StartEmbedded: %v", err)
 	}
 	t.Cleanup(func() { _ = emb.Close() })
-	s := storage.NewEtcd(emb.Client())
+	s := emb.Storage()
 
 	mustCreate := func(key string, l map[string]string) storage.KeyValue {
 		t.Helper()
