@@ -207,6 +207,10 @@ type TermGroup struct {
 // Parallelizer runs work pieces over a bounded number of goroutines.
 type Parallelizer interface {
 	Until(ctx context.Context, pieces int, do func(i int))
+	// UntilChunks calls do(lo, hi) over consecutive chunks of at most
+	// chunk pieces covering [0, pieces), for work that keeps per-chunk
+	// state instead of sharing counters piece by piece.
+	UntilChunks(ctx context.Context, pieces, chunk int, do func(lo, hi int))
 }
 
 // NodeToStatus holds the status of each node that was evaluated; nodes
