@@ -50,8 +50,14 @@ func (s *Server) bind(w http.ResponseWriter, r *http.Request, ri requestInfo, st
 		writeError(w, r, err)
 		return
 	}
-	writeStatus(w, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess, Code: http.StatusCreated})
+	writeStatusJSON(w, http.StatusCreated, createdStatus)
 }
+
+// createdStatus answers every successful binding and eviction, as
+// upstream's does, encoded once: the scheduler binds hundreds of pods a
+// second.
+var createdStatus = marshalStatus(metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+	Status: metav1.StatusSuccess, Code: http.StatusCreated})
 
 func bindPod(pod *corev1.Pod, b *corev1.Binding) (runtime.Object, error) {
 	gr := schema.GroupResource{Resource: "pods/binding"}
@@ -114,7 +120,7 @@ func (s *Server) evict(w http.ResponseWriter, r *http.Request, ri requestInfo, s
 		writeError(w, r, err)
 		return
 	}
-	writeStatus(w, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess, Code: http.StatusCreated})
+	writeStatusJSON(w, http.StatusCreated, createdStatus)
 }
 
 // checkDisruption refuses an eviction that a matching budget has no room for.

@@ -40,13 +40,23 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeStatus(w http.ResponseWriter, st metav1.Status) {
+	writeStatusJSON(w, int(st.Code), marshalStatus(st))
+}
+
+// marshalStatus encodes st, falling back to a 500 Status naming the error.
+func marshalStatus(st metav1.Status) []byte {
 	b, err := json.Marshal(st)
 	if err != nil {
 		b = []byte(fmt.Sprintf(`{"kind":"Status","apiVersion":"v1","status":"Failure","message":%q,"code":500}`, err.Error()))
 	}
+	return b
+}
+
+// writeStatusJSON writes an encoded Status, for answers encoded once.
+func writeStatusJSON(w http.ResponseWriter, code int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(int(st.Code))
+	w.WriteHeader(code)
 	_, _ = w.Write(b)
 }
 

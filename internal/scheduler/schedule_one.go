@@ -128,21 +128,29 @@ func (s *Scheduler) schedulePod(ctx context.Context, fwk *framework.Framework, s
 	return selectHost(feasible, totals), nil
 }
 
-// selectHost takes the best total, breaking ties uniformly at random.
+// selectHost takes the best total, breaking ties uniformly at random. In
+// a uniform cluster most nodes tie, so it counts them and draws once
+// rather than once per tie.
 func selectHost(nodes []*framework.NodeInfo, totals []int64) string {
-	best, ties := 0, 1
-	for i := 1; i < len(nodes); i++ {
+	best, ties := totals[0], 0
+	for _, t := range totals {
 		switch {
-		case totals[i] > totals[best]:
-			best, ties = i, 1
-		case totals[i] == totals[best]:
+		case t > best:
+			best, ties = t, 1
+		case t == best:
 			ties++
-			if rand.IntN(ties) == 0 {
-				best = i
-			}
 		}
 	}
-	return nodes[best].Node().Name
+	k := rand.IntN(ties)
+	for i, t := range totals {
+		if t == best {
+			if k == 0 {
+				return nodes[i].Node().Name
+			}
+			k--
+		}
+	}
+	return nodes[0].Node().Name // unreachable: ties counts the matches
 }
 
 // findNodesThatFit runs PreFilter, then Filter over nodes until enough
