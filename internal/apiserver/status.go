@@ -33,7 +33,13 @@ func statusOf(err error) metav1.Status {
 // place where errors meet the wire.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	st := statusOf(err)
-	if st.Code >= 500 {
+	switch {
+	case st.Code < 500:
+	case r.Context().Err() != nil:
+		// The client left or the server is stopping: the failure follows
+		// from that, and nobody reads the answer.
+		slog.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+	default:
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeStatus(w, st)
