@@ -425,3 +425,33 @@ func TestNewEtcdWithoutConnection(t *testing.T) {
 		t.Fatalf("Create through a connection-less client: err = %v, want one naming Embedded.Storage", err)
 	}
 }
+
+// Values over etcd's request limit (1.5 MiB by default) are refused with
+// ErrTooLarge by every write, and nothing is written.
+func TestWriteTooLarge(t *testing.T) {
+	_, s := startEtcd(t, "")
+	ctx := testCtx(t)
+	big := make([]byte, 2<<20)
+	kv := mustCreate(t, s, "/big", "small")
+	writes := []struct {
+		name string
+		do   func() error
+	}{
+		{"create", func() error { _, err := s.Create(ctx, "/big2", big); return err }},
+		{"update", func() error { _, err := s.Update(ctx, "/big", big, kv.ModRevision); return err }},
+		{"claim", func() error {
+			_, err := s.Create(ctx, "/big3", []byte("v"), Op{Key: "/claims/big", Value: big})
+			return err
+		}},
+	}
+	for _, w := range writes {
+		if err := w.do(); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s of 2 MiB: err = %v, want ErrTooLarge", w.name, err)
+		}
+	}
+	if cur, err := s.Get(ctx, "/big"); err != nil || string(cur.Value) != "small" {
+		t.Fatalf("after refused writes: %q, %v; want the old value", cur.Value, err)
+	}
+	assertAbsent(t, s, "/big2")
+	assertAbsent(t, s, "/big3")
+}
