@@ -318,10 +318,11 @@ func (m *Manager) containerStatus(ctx context.Context, c *runtimeapi.Container) 
 	}
 	st := resp.Status
 	// containerd can learn of an OOM kill after the exit it caused (its
-	// OOM and exit events race), and would then say "Error" where the
-	// kernel killed for memory: a fresh SIGKILL exit gets up to a second
-	// for the reason to arrive before it is cached for good.
-	for wait := 0; wait < 4 && maybeOOMKilled(st, time.Now()); wait++ {
+	// OOM and exit events race): it then says "Error", or nothing yet,
+	// and only later "OOMKilled". A fresh SIGKILL exit gets up to two
+	// seconds for that reason to arrive, and is not cached for good until
+	// it is too old to change.
+	for wait := 0; wait < 8 && maybeOOMKilled(st, time.Now()); wait++ {
 		select {
 		case <-ctx.Done():
 			return st, nil
@@ -331,17 +332,21 @@ func (m *Manager) containerStatus(ctx context.Context, c *runtimeapi.Container) 
 			st = r.Status
 		}
 	}
-	if st.State == c.State {
+	if st.State == c.State && !maybeOOMKilled(st, time.Now()) {
 		m.statuses.put(c.Id, st)
 	}
 	return st, nil
 }
 
-// maybeOOMKilled tells an exit by SIGKILL, with no reason yet, in the last
-// two seconds.
+// oomWindow is how long after a SIGKILL exit containerd may still turn its
+// reason into OOMKilled.
+const oomWindow = 3 * time.Second
+
+// maybeOOMKilled tells a SIGKILL exit in the last oomWindow whose reason
+// may still become OOMKilled.
 func maybeOOMKilled(s *runtimeapi.ContainerStatus, now time.Time) bool {
-	return s.State == runtimeapi.ContainerState_CONTAINER_EXITED && s.ExitCode == 137 && s.Reason == "" &&
-		now.Sub(time.Unix(0, s.FinishedAt)) < 2*time.Second
+	return s.State == runtimeapi.ContainerState_CONTAINER_EXITED && s.ExitCode == 137 &&
+		(s.Reason == "" || s.Reason == "Error") && now.Sub(time.Unix(0, s.FinishedAt)) < oomWindow
 }
 
 // statusCache holds container statuses by ID.

@@ -20,7 +20,10 @@ func TestMaybeOOMKilled(t *testing.T) {
 	}{
 		{"fresh SIGKILL, no reason", exited(137, "", 100*time.Millisecond), true},
 		{"reason arrived", exited(137, "OOMKilled", 100*time.Millisecond), false},
+		{"fresh SIGKILL said Error before the OOM event", exited(137, "Error", 2*time.Second), true},
 		{"old SIGKILL", exited(137, "", 3*time.Second), false},
+		{"old SIGKILL said Error", exited(137, "Error", 4*time.Second), false},
+		{"other reason", exited(137, "ContainerCannotRun", 100*time.Millisecond), false},
 		{"other exit code", exited(1, "", 100*time.Millisecond), false},
 		{"running", &runtimeapi.ContainerStatus{State: runtimeapi.ContainerState_CONTAINER_RUNNING, ExitCode: 137}, false},
 	}
