@@ -214,6 +214,62 @@ func (a *availability) observe(typ watch.EventType, p *corev1.Pod) {
 	}
 }
 
+// replicaTotal watches the ReplicaSets of ns matching selector and tracks
+// the largest sum of their spec.replicas at any moment: what maxSurge
+// bounds. (Pods can briefly outnumber it, as upstream's do: a ReplicaSet
+// scaled down keeps its pods live until its controller deletes them.)
+type replicaTotal struct {
+	mu    sync.Mutex
+	specs map[string]int32
+	max   int32
+}
+
+func watchReplicaTotal(t *testing.T, c kubernetes.Interface, ns, selector string) *replicaTotal {
+	t.Helper()
+	list, err := c.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &replicaTotal{specs: map[string]int32{}}
+	for i := range list.Items {
+		r.observe(watch.Added, &list.Items[i])
+	}
+	w, err := c.AppsV1().ReplicaSets(ns).Watch(context.Background(), metav1.ListOptions{LabelSelector: selector, ResourceVersion: list.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	go func() {
+		for ev := range w.ResultChan() {
+			if rs, ok := ev.Object.(*appsv1.ReplicaSet); ok {
+				r.observe(ev.Type, rs)
+			}
+		}
+	}()
+	return r
+}
+
+func (r *replicaTotal) observe(typ watch.EventType, rs *appsv1.ReplicaSet) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if typ == watch.Deleted {
+		delete(r.specs, rs.Name)
+	} else if rs.Spec.Replicas != nil {
+		r.specs[rs.Name] = *rs.Spec.Replicas
+	}
+	var sum int32
+	for _, n := range r.specs {
+		sum += n
+	}
+	r.max = max(r.max, sum)
+}
+
+func (r *replicaTotal) peak() int32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.max
+}
+
 func (a *availability) stats() (minReady, maxLive int, mixed bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
