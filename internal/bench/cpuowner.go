@@ -61,11 +61,8 @@ var generic = []string{"runtime.", "runtime/", "internal/", "sync.", "sync/", "r
 // ownerOf charges one sample, its frames leaf first. Codec work done by
 // etcd for itself (its raft and WAL protobufs) is etcd's.
 func ownerOf(frames []string) string {
-	for _, f := range frames {
-		if strings.HasPrefix(f, "runtime.gcBgMarkWorker") || strings.HasPrefix(f, "runtime.bgsweep") ||
-			strings.HasPrefix(f, "runtime.bgscavenge") || strings.HasPrefix(f, "runtime.gcAssistAlloc") {
-			return ownerGC
-		}
+	if anyHasPrefix(frames, gcFrames) {
+		return ownerGC
 	}
 	first := ""
 	for _, f := range frames {
@@ -88,14 +85,28 @@ func ownerOf(frames []string) string {
 	if first != "" {
 		return first
 	}
+	if anyHasPrefix(frames, schedFrames) {
+		return ownerSched
+	}
+	return ownerRuntime
+}
+
+// gcFrames mark a sample as garbage collection, assists included;
+// schedFrames, among samples with no owner, as goroutine scheduling.
+var (
+	gcFrames    = []string{"runtime.gcBgMarkWorker", "runtime.bgsweep", "runtime.bgscavenge", "runtime.gcAssistAlloc"}
+	schedFrames = []string{"runtime.schedule", "runtime.findRunnable", "runtime.mcall", "runtime.park_m", "runtime.goexit0", "runtime.sysmon"}
+)
+
+func anyHasPrefix(frames, prefixes []string) bool {
 	for _, f := range frames {
-		for _, p := range []string{"runtime.schedule", "runtime.findRunnable", "runtime.mcall", "runtime.park_m", "runtime.goexit0", "runtime.sysmon"} {
+		for _, p := range prefixes {
 			if strings.HasPrefix(f, p) {
-				return ownerSched
+				return true
 			}
 		}
 	}
-	return ownerRuntime
+	return false
 }
 
 func prefixOwner(f string) string {

@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"time"
 
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/client-go/kubernetes"
@@ -32,13 +31,13 @@ type eventSink struct {
 
 // newEventSink falls back to the typed client alone when the clientset has
 // no REST client (fake clientsets in tests).
-func newEventSink(client kubernetes.Interface) events.EventSink {
+func newEventSink(client kubernetes.Interface, workers *gopool.Pool) events.EventSink {
 	impl := events.EventSinkImpl{Interface: client.EventsV1()}
 	rc, _ := client.EventsV1().RESTClient().(*rest.RESTClient)
 	if rc == nil {
 		return &impl
 	}
-	return &eventSink{EventSinkImpl: impl, rc: rc, workers: gopool.New(10 * time.Second)}
+	return &eventSink{EventSinkImpl: impl, rc: rc, workers: workers}
 }
 
 func (s *eventSink) Create(ctx context.Context, ev *eventsv1.Event) (*eventsv1.Event, error) {

@@ -243,8 +243,9 @@ func (s *Scheduler) filter(ctx context.Context, fwk *framework.Framework, state 
 		mu.Lock()
 		feasible = append(feasible, local[:n]...)
 		found.Store(int32(len(feasible)))
+		full := len(feasible) >= want
 		mu.Unlock()
-		if int(found.Load()) >= want {
+		if full {
 			cancel()
 		}
 	}

@@ -81,8 +81,8 @@ type Scheduler struct {
 	// considered evenly.
 	nextStart int
 	binding   sync.WaitGroup
-	// binders run bindings and status patches: reused goroutines keep the
-	// stack an API call grows to.
+	// binders run bindings, status patches and event sends: reused
+	// goroutines keep the stack an API call grows to.
 	binders *gopool.Pool
 	// term is held by the scheduling loop of a leadership term, so that a
 	// new term starts only once the lost one's loop has returned.
@@ -135,6 +135,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	if reg == nil {
 		reg = plugins.NewRegistry()
 	}
+	binders := gopool.New(10 * time.Second)
 	s := &Scheduler{
 		client: client, cache: schedcache.New(), snapshot: schedcache.NewEmptySnapshot(),
 		informers: informers.NewSharedInformerFactory(client, 0),
@@ -143,8 +144,8 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 		podFactory: informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.FieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
 		})),
-		profiles: map[string]*framework.Framework{}, recorders: map[string]events.EventRecorder{}, binders: gopool.New(10 * time.Second),
-		broadcaster: events.NewBroadcaster(newEventSink(client)),
+		profiles: map[string]*framework.Framework{}, recorders: map[string]events.EventRecorder{}, binders: binders,
+		broadcaster: events.NewBroadcaster(newEventSink(client, binders)),
 		percentage:  *conf.PercentageOfNodesToScore, parallelism: int(*conf.Parallelism),
 		log: cfg.Logger, cfg: conf,
 	}

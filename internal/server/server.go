@@ -43,7 +43,9 @@ type Server struct {
 	api     *apiserver.Server
 	http    *http.Server
 	// handler is the whole HTTP handler chain, also used in memory by
-	// in-process components (see inProcessConfig).
+	// in-process components (see inProcessConfig). Only connections'
+	// requests need withGrownStack: in-process ones run on reused
+	// goroutines whose stacks have grown already.
 	handler  http.Handler
 	listener net.Listener
 	authn    auth.Authenticator
@@ -241,8 +243,8 @@ func (s *Server) serve(ctx context.Context, tlsCfg *tls.Config) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.listener = ln
-	s.handler = withGrownStack(auth.Middleware(s.authn, publicPaths, s.routes()))
-	s.http = &http.Server{Handler: s.handler, TLSConfig: tlsCfg, ReadHeaderTimeout: 30 * time.Second,
+	s.handler = auth.Middleware(s.authn, publicPaths, s.routes())
+	s.http = &http.Server{Handler: withGrownStack(s.handler), TLSConfig: tlsCfg, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		// Requests live in the server's context so that SIGTERM ends
 		// long-running watches instead of waiting them out.

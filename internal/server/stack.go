@@ -2,8 +2,8 @@ package server
 
 import "net/http"
 
-// requestStack is how much stack a request goroutine gets up front. The
-// HTTP/2 server starts each request on a fresh goroutine whose small stack
+// requestStack is how much stack a request goroutine of a connection gets
+// up front. The HTTP/2 server starts each request on a fresh goroutine whose small stack
 // then doubles two or three times as the request goes through auth,
 // decoding, admission and etcd; each doubling copies every frame so far,
 // which profiles showed at ~8% of the API server's CPU under load. One

@@ -57,11 +57,9 @@ func (s *Etcd) Update(ctx context.Context, key string, value []byte, expectedRev
 // Delete removes key if its mod revision is expectedRev (0: any), together
 // with ops, and returns the deleted value stamped with the deletion revision.
 func (s *Etcd) Delete(ctx context.Context, key string, expectedRev int64, ops ...Op) (KeyValue, error) {
-	del := &pb.RequestOp{Request: &pb.RequestOp_RequestDeleteRange{
-		RequestDeleteRange: &pb.DeleteRangeRequest{Key: []byte(key), PrevKv: true}}}
 	resp, err := s.txn(ctx, &pb.TxnRequest{
 		Compare: append([]*pb.Compare{revCmp(key, expectedRev)}, claimCmps(ops)...),
-		Success: append([]*pb.RequestOp{del}, sideOps(ops)...),
+		Success: append([]*pb.RequestOp{deleteKey(key, true)}, sideOps(ops)...),
 		Failure: elseGets(key, ops),
 	})
 	if err != nil {
@@ -115,6 +113,10 @@ func put(key string, value []byte) *pb.RequestOp {
 	return &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: []byte(key), Value: value}}}
 }
 
+func deleteKey(key string, prevKV bool) *pb.RequestOp {
+	return &pb.RequestOp{Request: &pb.RequestOp_RequestDeleteRange{RequestDeleteRange: &pb.DeleteRangeRequest{Key: []byte(key), PrevKv: prevKV}}}
+}
+
 func get(key string, keysOnly bool) *pb.RequestOp {
 	return &pb.RequestOp{Request: &pb.RequestOp_RequestRange{RequestRange: &pb.RangeRequest{Key: []byte(key), KeysOnly: keysOnly}}}
 }
@@ -135,8 +137,7 @@ func sideOps(ops []Op) []*pb.RequestOp {
 	out := make([]*pb.RequestOp, 0, len(ops))
 	for _, op := range ops {
 		if op.Release {
-			out = append(out, &pb.RequestOp{Request: &pb.RequestOp_RequestDeleteRange{
-				RequestDeleteRange: &pb.DeleteRangeRequest{Key: []byte(op.Key)}}})
+			out = append(out, deleteKey(op.Key, false))
 		} else {
 			out = append(out, put(op.Key, op.Value))
 		}

@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
@@ -173,18 +174,25 @@ func watchAvailability(t *testing.T, c kubernetes.Interface, ns, selector string
 		}
 	}
 	w, err := c.CoreV1().Pods(ns).Watch(context.Background(), metav1.ListOptions{LabelSelector: selector, ResourceVersion: list.ResourceVersion})
+	follow(t, w, err, a.observe)
+	return a
+}
+
+// follow hands w's events about objects of type T to observe until the
+// test ends.
+func follow[T runtime.Object](t *testing.T, w watch.Interface, err error, observe func(watch.EventType, T)) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
 	go func() {
 		for ev := range w.ResultChan() {
-			if p, ok := ev.Object.(*corev1.Pod); ok {
-				a.observe(ev.Type, p)
+			if o, ok := ev.Object.(T); ok {
+				observe(ev.Type, o)
 			}
 		}
 	}()
-	return a
 }
 
 func (a *availability) observe(typ watch.EventType, p *corev1.Pod) {
@@ -235,17 +243,7 @@ func watchReplicaTotal(t *testing.T, c kubernetes.Interface, ns, selector string
 		r.observe(watch.Added, &list.Items[i])
 	}
 	w, err := c.AppsV1().ReplicaSets(ns).Watch(context.Background(), metav1.ListOptions{LabelSelector: selector, ResourceVersion: list.ResourceVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	go func() {
-		for ev := range w.ResultChan() {
-			if rs, ok := ev.Object.(*appsv1.ReplicaSet); ok {
-				r.observe(ev.Type, rs)
-			}
-		}
-	}()
+	follow(t, w, err, r.observe)
 	return r
 }
 
